@@ -1,0 +1,61 @@
+"""The application factory."""
+
+import os
+
+from flask import Flask
+from redis import Redis
+
+import config
+from extensions import csrf, htmx, login_manager
+from models import User, db, open_database
+
+
+def create_app(test_config=None):
+    """Build the app from the environment; `test_config` overrides any setting."""
+    settings = config.from_environment()
+    settings.update(test_config or {})
+    if not settings.get("SECRET_KEY"):
+        raise config.ConfigError(
+            "SECRET_KEY is not set: set it to a long random string "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.initialize(open_database(app.config["DATABASE_URL"]))
+    app.extensions["redis"] = (
+        Redis.from_url(app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
+        if app.config["REDIS_URL"]
+        else None
+    )
+
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return User.get_or_none(User.id == int(user_id)) if user_id.isdigit() else None
+
+    @app.before_request
+    def open_connection():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def close_connection(exc):
+        if not db.is_closed():
+            db.close()
+
+    import views
+    from blueprints import auth, dashboard, notifications
+    views.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(notifications.bp)
+    return app

@@ -1,0 +1,1 @@
+"""The app's blueprints: one module per area of the product."""

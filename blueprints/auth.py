@@ -1,0 +1,63 @@
+"""Staff sign-in and sign-out."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.security import generate_password_hash
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from models import User
+from views import render
+
+bp = Blueprint("auth", __name__)
+
+# Compared against when the email is unknown, so both failures take as long.
+_DUMMY_HASH = generate_password_hash("keyhouse-dummy-password")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(message="Enter your email."), Length(max=254)])
+    password = PasswordField(
+        "Password", validators=[DataRequired(message="Enter your password."), Length(max=1000)]
+    )
+    remember = BooleanField("Remember me")
+
+
+def safe_next(target):
+    """`target` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("dashboard.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = User.by_email(form.email.data)
+        if user is None:
+            User(password_hash=_DUMMY_HASH).check_password(form.password.data)
+        elif user.is_active and user.check_password(form.password.data):
+            login_user(user, remember=form.remember.data)
+            return redirect(next_url or url_for("dashboard.index"))
+        form.password.errors.append("Wrong email or password.")
+        return render("auth/login.html", "auth/login.html", status=401, form=form, next_url=next_url)
+    status = 422 if form.is_submitted() else 200
+    return render("auth/login.html", "auth/login.html", status=status, form=form, next_url=next_url)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("You have been signed out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,47 @@
+"""The dashboard's pages: the view switcher and Settings → API keys."""
+
+from flask import Blueprint, abort, redirect, request, session, url_for
+from flask_login import current_user, login_required
+
+import permissions
+from models import Location
+from views import render
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every dashboard page needs a signed-in staff member."""
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for("dashboard.api_keys"))
+
+
+@bp.route("/view", methods=["POST"])
+def switch_view():
+    """Switch between Agency View and one location (sub-account)."""
+    target = request.form.get("location", "")
+    if target == "agency":
+        if not permissions.sees_agency_keys(current_user):
+            abort(404)
+        session.pop("view_location", None)
+    else:
+        location = Location.get_or_none(Location.id == target) if target.isdigit() else None
+        if location is None or not permissions.sees_location(current_user, location):
+            abort(404)
+        session["view_location"] = location.id
+    return redirect(url_for("dashboard.api_keys"), code=303)
+
+
+@bp.route("/settings/api-keys")
+def api_keys():
+    return render(
+        "settings/api_keys.html",
+        "settings/_keys.html",
+        sees_agency_keys=permissions.sees_agency_keys(current_user),
+        locations=list(permissions.visible_locations(current_user)),
+    )

@@ -1,0 +1,183 @@
+"""The `keyhouse` command line."""
+
+import sys
+
+import click
+
+from config import ConfigError
+from models import Agency, Location, Role, User, UserLocation, db
+from services import StartupError, check_services
+
+
+def load_app(check=True):
+    """The app, or a one-line error naming the bad setting."""
+    from app import create_app
+
+    try:
+        app = create_app()
+        if check:
+            check_services(app)
+    except (ConfigError, StartupError) as error:
+        raise click.ClickException(str(error)) from None
+    return app
+
+
+def _database_only():
+    """The app with a reachable database (Redis is not needed by this command)."""
+    from services import check_database
+
+    app = load_app(check=False)
+    try:
+        check_database(app.config["DATABASE_URL"])
+    except StartupError as error:
+        raise click.ClickException(str(error)) from None
+    return app
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Keyhouse: a self-hosted API-key manager for CRM agencies."""
+
+
+@main.group("db")
+def db_group():
+    """The database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade():
+    """Create the schema, or bring an existing one up to date."""
+    from models.schema import upgrade
+
+    _database_only()
+    with db.connection_context():
+        done = upgrade()
+    click.echo("\n".join(done) if done else "schema is up to date")
+
+
+@main.command("create-agency")
+@click.argument("name")
+def create_agency(name):
+    """Create an agency; prints its id."""
+    _database_only()
+    with db.connection_context():
+        agency = Agency.create(name=name.strip())
+    click.echo(f"agency {agency.id}: {agency.name}")
+
+
+def _agency(agency_id):
+    agency = Agency.get_or_none(Agency.id == agency_id)
+    if agency is None:
+        raise click.BadParameter(f"no agency with id {agency_id}", param_hint="--agency")
+    return agency
+
+
+@main.command("create-location")
+@click.option("--agency", "agency_id", type=int, required=True, help="The agency's id.")
+@click.argument("name")
+def create_location(agency_id, name):
+    """Create a location (sub-account) in an agency; prints its id."""
+    _database_only()
+    with db.connection_context():
+        location = Location.create(agency=_agency(agency_id), name=name.strip())
+    click.echo(f"location {location.id}: {location.name}")
+
+
+@main.command("create-user")
+@click.option("--agency", "agency_id", type=int, required=True, help="The agency's id.")
+@click.option("--role", type=click.Choice(Role.ALL), required=True)
+@click.option(
+    "--location",
+    "location_ids",
+    type=int,
+    multiple=True,
+    help="For a location role: the location. For an agency user: an assigned location (repeatable).",
+)
+@click.option("--name", default="", help="Display name (defaults to the email).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.argument("email")
+def create_user(agency_id, role, location_ids, name, password, email):
+    """Create a staff user with a role."""
+    _database_only()
+    email = User.normalize_email(email)
+    if "@" not in email:
+        raise click.BadParameter("must be an email address", param_hint="EMAIL")
+    if len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    with db.connection_context(), db.atomic():
+        agency = _agency(agency_id)
+        locations = []
+        for location_id in location_ids:
+            location = Location.get_or_none((Location.id == location_id) & (Location.agency == agency))
+            if location is None:
+                raise click.BadParameter(f"no location {location_id} in agency {agency_id}", param_hint="--location")
+            locations.append(location)
+        if role in Role.LOCATION_LEVEL and len(locations) != 1:
+            raise click.BadParameter("a location role needs exactly one --location", param_hint="--location")
+        if role == Role.AGENCY_ADMIN and locations:
+            raise click.BadParameter("an agency admin has every location already", param_hint="--location")
+        if User.by_email(email):
+            raise click.BadParameter(f"{email} is already a user", param_hint="EMAIL")
+        user = User(
+            agency=agency,
+            email=email,
+            name=name.strip() or email,
+            role=role,
+            location=locations[0] if role in Role.LOCATION_LEVEL else None,
+        )
+        user.set_password(password)
+        user.save()
+        if role == Role.AGENCY_USER:
+            for location in locations:
+                UserLocation.create(user=user, location=location)
+    click.echo(f"user {user.id}: {user.email} ({Role.LABELS[role]})")
+
+
+@main.command("seed-demo")
+def seed_demo_command():
+    """Create the demo agency, its locations and one user per role."""
+    from demo import DEMO_PASSWORD, seed_demo
+
+    _database_only()
+    with db.connection_context():
+        logins = seed_demo()
+    for email, role in logins:
+        click.echo(f"  {email:28} {DEMO_PASSWORD}   ({role})")
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+def worker(burst):
+    """Run an RQ worker (with RQ's scheduler) for Keyhouse's jobs."""
+    from rq import Worker
+
+    from jobs import queue
+
+    app = load_app()
+    rq_worker = Worker([queue(app)], connection=app.extensions["redis"])
+    rq_worker.work(with_scheduler=True, burst=burst)
+
+
+@main.command()
+def cron():
+    """Run RQ's cron scheduler with jobs/cron.py (it only enqueues)."""
+    from rq.cron import CronScheduler
+
+    app = load_app()
+    scheduler = CronScheduler(connection=app.extensions["redis"])
+    scheduler.load_config_from_file("jobs.cron")
+    scheduler.start()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST")
+@click.option("--port", default=5000, show_default=True, envvar="PORT", type=int)
+def dev(host, port):
+    """Run everything for evaluation: database, demo data, Redis, web, worker, cron."""
+    import devserver
+
+    sys.exit(devserver.run(host, port))
+
+
+if __name__ == "__main__":
+    main()

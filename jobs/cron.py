@@ -1,0 +1,18 @@
+"""RQ cron configuration: `keyhouse cron` (or `rq cron jobs.cron`) loads this module.
+
+The cron process only enqueues; workers execute.
+"""
+
+from rq import cron
+
+import config
+from jobs.lifecycle import sweep
+
+_settings = config.from_environment()
+
+cron.register(
+    sweep,
+    queue_name=_settings["RQ_QUEUE"],
+    interval=_settings["SWEEP_INTERVAL_SECONDS"],
+    job_timeout=600,
+)

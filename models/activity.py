@@ -1,0 +1,52 @@
+"""What happened to keys: audit events, and notifications shown in the bell."""
+
+from peewee import (
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from .base import BaseModel, utcnow
+from .keys import ApiKey
+from .tenancy import Agency, Location, User
+
+
+class AuditEvent(BaseModel):
+    agency = ForeignKeyField(Agency, backref="audit_events", on_delete="CASCADE")
+    key = ForeignKeyField(ApiKey, null=True, backref="audit_events", on_delete="SET NULL")
+    location = ForeignKeyField(Location, null=True, on_delete="SET NULL")
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    actor_label = CharField(max_length=254)  # the actor's email, or "system"
+    action = CharField(max_length=40)
+    ip = CharField(max_length=45, null=True)
+    detail = TextField(default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = (
+            (("agency", "created_at"), False),
+            (("key", "created_at"), False),
+        )
+
+
+class Notification(BaseModel):
+    user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    key = ForeignKeyField(ApiKey, null=True, backref="notifications", on_delete="CASCADE")
+    kind = CharField(max_length=20)  # "warning", "deleted", ...
+    # For warnings: days before deletion, and the activity clock they belong to.
+    threshold_days = IntegerField(null=True)
+    period_start = DateTimeField(null=True)
+    message = TextField()
+    created_at = DateTimeField(default=utcnow)
+    read_at = DateTimeField(null=True)
+    resolved_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            # One warning per key, threshold, activity period and recipient.
+            (("key", "kind", "threshold_days", "period_start", "user"), True),
+            # The bell: a user's unread notifications, newest first.
+            (("user", "read_at", "id"), False),
+        )

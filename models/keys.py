@@ -1,0 +1,57 @@
+"""API keys: only a digest and a display hint are ever stored."""
+
+from peewee import (
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    TextField,
+)
+
+from .base import BaseModel, utcnow
+from .tenancy import Agency, Location, User
+
+
+class KeyStatus:
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DELETED = "deleted"
+    ALL = (ACTIVE, INACTIVE, DELETED)
+    LIVE = (ACTIVE, INACTIVE)
+
+
+class ApiKey(BaseModel):
+    agency = ForeignKeyField(Agency, backref="api_keys", on_delete="CASCADE")
+    # Set for location keys, None for agency keys.
+    location = ForeignKeyField(Location, null=True, backref="api_keys", on_delete="CASCADE")
+    kind = CharField(max_length=10)  # tokens.AGENCY / tokens.LOCATION
+    name = CharField(max_length=100)
+    # SHA-256 hex of the key; erased (None) when the key is deleted.
+    digest = CharField(max_length=64, null=True, unique=True)
+    hint = CharField(max_length=20)  # e.g. "khl_AbCd…wXyZ"
+    scopes = TextField()  # space-separated
+    status = CharField(max_length=10, default=KeyStatus.ACTIVE)
+    created_by = ForeignKeyField(User, null=True, backref="created_keys", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    # The activity clock: creation time, then the time of each successful use.
+    activity_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+    last_used_ip = CharField(max_length=45, null=True)
+    last_used_user_agent = CharField(max_length=300, null=True)
+    deactivated_at = DateTimeField(null=True)
+    deleted_at = DateTimeField(null=True)
+    # A rolled key stops working at this time (then a job deletes it).
+    expires_at = DateTimeField(null=True)
+    replaced_by = ForeignKeyField("self", null=True, backref="replaces", on_delete="SET NULL")
+
+    class Meta:
+        indexes = (
+            # The inactivity sweep: live keys ordered by their activity clock.
+            (("status", "activity_at"), False),
+            # finish_roll: rolled keys whose grace period ends.
+            (("status", "expires_at"), False),
+            (("agency", "location", "status"), False),
+        )
+
+    @property
+    def scope_list(self):
+        return self.scopes.split()

@@ -1,0 +1,61 @@
+"""Creating the schema and moving an existing one forward (SQLite and PostgreSQL).
+
+A new database gets every table as the models describe them now and is stamped
+with the latest version. An existing database runs, in order, each migration
+newer than its stamp. A change to a model therefore comes with a migration
+appended to MIGRATIONS, written with `playhouse.migrate` so it runs on both
+databases.
+"""
+
+from peewee import IntegerField
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+
+from . import ALL_MODELS
+from .base import BaseModel, db
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+
+
+def _initial(migrator):  # version 1: the tables as first released
+    raise RuntimeError("version 1 is only ever created fresh")
+
+
+# (version, description, function(migrator)); append, never edit or reorder.
+MIGRATIONS = [
+    (1, "initial schema", _initial),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version():
+    if not SchemaVersion.table_exists():
+        return None
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else None
+
+
+def _migrator():
+    database = db.obj
+    if database.__class__.__name__.startswith("Sqlite"):
+        return SqliteMigrator(database)
+    return PostgresqlMigrator(database)
+
+
+def upgrade():
+    """Bring the connected database to the latest schema; returns what was done."""
+    done = []
+    with db.atomic():
+        version = current_version()
+        if version is None:
+            db.create_tables([SchemaVersion, *ALL_MODELS])
+            SchemaVersion.create(version=LATEST)
+            return [f"created schema version {LATEST}"]
+        for number, description, migrate in MIGRATIONS:
+            if number > version:
+                migrate(_migrator())
+                SchemaVersion.update(version=number).execute()
+                done.append(f"applied {number}: {description}")
+    return done

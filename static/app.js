@@ -1,0 +1,82 @@
+// Keyhouse dashboard behaviour. No inline scripts anywhere: the page's CSP forbids them.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // Every htmx request carries the CSRF token as a header (Flask-WTF reads X-CSRFToken).
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+
+  var TOAST_MS = 6000;
+
+  function showToast(message, level) {
+    var region = document.getElementById("toasts");
+    if (!region || !message) return;
+    var toast = document.createElement("div");
+    toast.className = "toast toast-" + (level || "success");
+    toast.textContent = message; // text, never HTML
+    region.appendChild(toast);
+    window.setTimeout(function () { toast.remove(); }, TOAST_MS);
+  }
+
+  // Servers announce changes with HX-Trigger: {"toast": {"message": ..., "level": ...}}.
+  document.body.addEventListener("toast", function (event) {
+    showToast(event.detail.message, event.detail.level);
+  });
+
+  // A failed htmx request that the server did not explain still says something.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Trigger")) return; // the server sent its own toast
+    showToast("The request failed (" + (xhr ? xhr.status : "?") + "). Please try again.", "error");
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    showToast("Keyhouse cannot be reached. Check your connection and try again.", "error");
+  });
+
+  // Toasts rendered with the page (flash messages) fade out too.
+  document.querySelectorAll("#toasts .toast").forEach(function (toast) {
+    window.setTimeout(function () { toast.remove(); }, TOAST_MS);
+  });
+
+  // Copy buttons: data-copy-target names the element whose text is copied.
+  document.body.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!source) return;
+    var text = source.value !== undefined ? source.value : source.textContent;
+    function selectIt() {
+      if (source.select) { source.select(); } else {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+      }
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () {
+        showToast("Copied to the clipboard.");
+      }, function () {
+        selectIt();
+        showToast("Press Ctrl+C (⌘C) to copy the selected key.", "info");
+      });
+    } else {
+      selectIt();
+      showToast("Press Ctrl+C (⌘C) to copy the selected key.", "info");
+    }
+  });
+
+  // Close an open dropdown menu when clicking elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+})();

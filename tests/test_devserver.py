@@ -1,0 +1,111 @@
+"""`keyhouse dev`: the one command that runs everything for evaluation."""
+
+import http.cookiejar
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.parse
+import urllib.request
+
+WAIT = 90  # seconds any one expected line may take to appear
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Output:
+    """The dev command's output, line by line, waited on without sleeping."""
+
+    def __init__(self, process):
+        self.lines = []
+        self._queue = queue.Queue()
+        threading.Thread(target=self._pump, args=(process,), daemon=True).start()
+
+    def _pump(self, process):
+        for line in process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, pattern):
+        for line in self.lines:
+            if re.search(pattern, line):
+                return line
+        while True:
+            line = self._queue.get(timeout=WAIT)
+            if line is None:
+                raise AssertionError(f"output ended before {pattern!r}:\n" + "\n".join(self.lines))
+            self.lines.append(line)
+            if re.search(pattern, line):
+                return line
+
+
+def sign_in(base, email, password):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(base + "login").read().decode()
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    body = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token}).encode()
+    return opener.open(base + "login", data=body)  # follows the redirect
+
+
+def test_dev_brings_up_web_worker_and_cron_and_ctrl_c_stops_them_all(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    env["INSTANCE_PATH"] = str(tmp_path / "instance")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "commands", "dev", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output = Output(process)
+    try:
+        base = output.wait_for(r"Keyhouse is running at (http://\S+)").split(" at ")[1]
+        assert base == f"http://127.0.0.1:{port}/"
+        login = output.wait_for(r"^\s+admin@demo\.test\s+Agency admin")
+        password = output.wait_for(r"password for all: ").split(": ")[1].rstrip("):")
+        processes = output.wait_for(r"^Processes: ")
+
+        page = sign_in(base, login.split()[0], password)
+        assert page.status == 200
+        assert "<h1>API keys</h1>" in page.read().decode()
+
+        output.wait_for(r"^worker \| .*Listening on keyhouse")
+        output.wait_for(r"^  cron \| .*Enqueued job sweep")
+        output.wait_for(r"^worker \| .*Successfully completed jobs\.lifecycle\.sweep")
+        assert (tmp_path / "instance" / "keyhouse.db").exists()
+        assert oct((tmp_path / "instance" / "secret_key").stat().st_mode & 0o777) == "0o600"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+
+    output.wait_for(r"^Stopped\.$")
+    pids = [int(pid) for pid in re.findall(r"pid (\d+)", processes)]
+    assert len(pids) >= 3
+    for pid in pids:  # each child led its own process group; none of them is left
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            continue
+        raise AssertionError(f"process group {pid} survived Ctrl-C")
+
+
+def test_dev_refuses_a_port_in_use(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = dict(os.environ, INSTANCE_PATH=str(tmp_path / "instance"))
+        env.pop("DATABASE_URL", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "commands", "dev", "--port", str(port)],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is in use" in result.stderr
