@@ -25,6 +25,9 @@ class ApiKey(BaseModel):
     location = ForeignKeyField(Location, null=True, backref="api_keys", on_delete="CASCADE")
     kind = CharField(max_length=10)  # tokens.AGENCY / tokens.LOCATION
     name = CharField(max_length=100)
+    # "<owner>/<casefolded name>" while the key is live and not being rolled away;
+    # None otherwise. Its unique index makes names unique per owner among live keys.
+    unique_name = CharField(max_length=160, null=True, unique=True)
     # SHA-256 hex of the key; erased (None) when the key is deleted.
     digest = CharField(max_length=64, null=True, unique=True)
     hint = CharField(max_length=20)  # e.g. "khl_AbCd…wXyZ"
@@ -55,3 +58,12 @@ class ApiKey(BaseModel):
     @property
     def scope_list(self):
         return self.scopes.split()
+
+    @property
+    def owner(self):
+        """"location:<id>" for a location key, "agency:<id>" for an agency key."""
+        return f"location:{self.location_id}" if self.location_id else f"agency:{self.agency_id}"
+
+    @property
+    def is_live(self):
+        return self.status in KeyStatus.LIVE

@@ -1,0 +1,251 @@
+"""What can happen to an API key, in one place for the dashboard, the API and the jobs.
+
+Every change is written together with its audit event in one transaction. The
+plaintext of a key exists only in the return value of `create` and `roll`.
+"""
+
+import dataclasses
+import datetime
+
+from peewee import IntegrityError
+
+import audit
+import tokens
+from models import ApiKey, KeyStatus, Notification, db, utcnow
+
+NAME_MAX = 100
+USE_WRITE_INTERVAL = datetime.timedelta(minutes=1)  # at most one write per key per minute
+ROLL_GRACE = {  # the choices staff get when rolling a key
+    "none": None,
+    "1h": datetime.timedelta(hours=1),
+    "24h": datetime.timedelta(hours=24),
+    "7d": datetime.timedelta(days=7),
+}
+
+
+class KeyProblem(ValueError):
+    """A change to a key was refused; `field` names the input at fault (or None)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def clean_name(name):
+    """The trimmed name, or KeyProblem naming what is wrong with it."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise KeyProblem("Give the key a name, for example “Marketing Automation”.", "name")
+    if len(name) > NAME_MAX:
+        raise KeyProblem(f"Keep the name to {NAME_MAX} characters or fewer (this one has {len(name)}).", "name")
+    return name
+
+
+def clean_scopes(kind, scopes):
+    """The scopes as stored (space-separated, in canonical order); all of the kind's when none given."""
+    allowed = tokens.SCOPES[kind]
+    chosen = set(scopes or allowed)
+    unknown = sorted(chosen - set(allowed))
+    if unknown:
+        raise KeyProblem(f"Not a scope for {kind} keys: {', '.join(unknown)}.", "scopes")
+    return " ".join(scope for scope in allowed if scope in chosen)
+
+
+def _unique_name(owner, name):
+    return f"{owner}/{name.casefold()}"
+
+
+def _taken(name):
+    return KeyProblem(f"A live key here is already called “{name}”. Pick another name.", "name")
+
+
+def create(*, agency_id, location_id=None, name, scopes=None, actor=None, ip=None):
+    """A new active key; returns (key, plaintext). The plaintext is never stored."""
+    kind = tokens.LOCATION if location_id else tokens.AGENCY
+    name = clean_name(name)
+    scopes = clean_scopes(kind, scopes)
+    plaintext = tokens.generate(kind)
+    now = utcnow()
+    key = ApiKey(
+        agency=agency_id,
+        location=location_id,
+        kind=kind,
+        name=name,
+        digest=tokens.digest(plaintext),
+        hint=tokens.hint(plaintext),
+        scopes=scopes,
+        created_by=actor.id if actor else None,
+        created_at=now,
+        activity_at=now,
+    )
+    key.unique_name = _unique_name(key.owner, name)
+    try:
+        with db.atomic():
+            key.save(force_insert=True)
+            audit.record("create", agency_id=agency_id, key=key, actor=actor, ip=ip, detail=name)
+    except IntegrityError:
+        raise _taken(name) from None
+    return key, plaintext
+
+
+@dataclasses.dataclass(frozen=True)
+class Authentication:
+    key: ApiKey | None
+    problem: str | None  # None when the key may be used
+
+    MALFORMED = "malformed"
+    INVALID = "invalid"
+    DEACTIVATED = "deactivated"
+
+
+def authenticate(token, now=None):
+    """The key a bearer token belongs to, or why it may not be used.
+
+    A malformed or checksum-failing token is refused without touching the
+    database; otherwise one indexed lookup by digest.
+    """
+    if tokens.kind_of(token) is None:
+        return Authentication(None, Authentication.MALFORMED)
+    key = ApiKey.get_or_none(ApiKey.digest == tokens.digest(token))
+    now = now or utcnow()
+    if key is None or key.status == KeyStatus.DELETED or (key.expires_at and key.expires_at <= now):
+        return Authentication(None, Authentication.INVALID)
+    if key.status == KeyStatus.INACTIVE:
+        return Authentication(key, Authentication.DEACTIVATED)
+    return Authentication(key, None)
+
+
+def record_use(key, ip=None, user_agent=None, now=None):
+    """Move the key's activity clock to now (at most one write per key per minute).
+
+    A use resolves the key's open inactivity warnings. Returns True when written.
+    """
+    now = now or utcnow()
+    if key.last_used_at and now - key.last_used_at < USE_WRITE_INTERVAL:
+        return False
+    with db.atomic():
+        written = (
+            ApiKey.update(
+                last_used_at=now,
+                activity_at=now,
+                last_used_ip=ip,
+                last_used_user_agent=(user_agent or "")[:300] or None,
+            )
+            .where(
+                (ApiKey.id == key.id)
+                & (ApiKey.status != KeyStatus.DELETED)
+                & (ApiKey.last_used_at.is_null() | (ApiKey.last_used_at <= now - USE_WRITE_INTERVAL))
+            )
+            .execute()
+        )
+        if not written:
+            return False
+        resolved = (
+            Notification.update(resolved_at=now)
+            .where(
+                (Notification.key == key.id)
+                & (Notification.kind == "warning")
+                & Notification.resolved_at.is_null()
+            )
+            .execute()
+        )
+        if resolved:
+            audit.record("use_after_warning", agency_id=key.agency_id, key=key, ip=ip)
+    key.last_used_at = key.activity_at = now
+    key.last_used_ip = ip
+    return True
+
+
+def rename(key, name, *, actor=None, ip=None):
+    name = clean_name(name)
+    if name == key.name:
+        return key
+    old = key.name
+    key.name = name
+    if key.unique_name is not None:
+        key.unique_name = _unique_name(key.owner, name)
+    try:
+        with db.atomic():
+            key.save()
+            audit.record("rename", agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=f"{old} → {name}")
+    except IntegrityError:
+        key.name = old
+        raise _taken(name) from None
+    return key
+
+
+def _set_status(key, status, action, actor, ip, **fields):
+    with db.atomic():
+        ApiKey.update(status=status, **fields).where(ApiKey.id == key.id).execute()
+        audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip)
+    key.status = status
+    for name, value in fields.items():
+        setattr(key, name, value)
+    return key
+
+
+def deactivate(key, *, actor=None, ip=None):
+    if key.status != KeyStatus.ACTIVE:
+        raise KeyProblem("Only an active key can be deactivated.")
+    return _set_status(key, KeyStatus.INACTIVE, "deactivate", actor, ip, deactivated_at=utcnow())
+
+
+def reactivate(key, *, actor=None, ip=None):
+    if key.status != KeyStatus.INACTIVE:
+        raise KeyProblem("Only a deactivated key can be reactivated.")
+    return _set_status(key, KeyStatus.ACTIVE, "reactivate", actor, ip, deactivated_at=None)
+
+
+def delete(key, *, actor=None, ip=None, action="delete"):
+    """Delete for good: the digest is erased, a tombstone row stays for the audit trail."""
+    if key.status == KeyStatus.DELETED:
+        raise KeyProblem("This key is already deleted.")
+    return _set_status(
+        key, KeyStatus.DELETED, action, actor, ip, digest=None, unique_name=None, deleted_at=utcnow()
+    )
+
+
+def roll(key, grace="none", *, actor=None, ip=None):
+    """Replace a key: a new one with the same name, kind and scopes; returns (new, plaintext).
+
+    The old key stops working at once (grace "none", it is deleted) or when the
+    grace period ends (a job then deletes it).
+    """
+    if key.status == KeyStatus.DELETED:
+        raise KeyProblem("A deleted key cannot be rolled.")
+    if key.expires_at is not None:
+        raise KeyProblem("This key was rolled already; roll its replacement instead.")
+    if grace not in ROLL_GRACE:
+        raise KeyProblem("Choose how long the old key keeps working.", "grace")
+    now = utcnow()
+    plaintext = tokens.generate(key.kind)
+    with db.atomic():
+        period = ROLL_GRACE[grace]
+        old_fields = {"unique_name": None}
+        if period is None:
+            old_fields.update(status=KeyStatus.DELETED, digest=None, deleted_at=now, expires_at=now)
+        else:
+            old_fields.update(expires_at=now + period)
+        ApiKey.update(**old_fields).where(ApiKey.id == key.id).execute()
+        new = ApiKey.create(
+            agency=key.agency_id,
+            location=key.location_id,
+            kind=key.kind,
+            name=key.name,
+            unique_name=key.unique_name or _unique_name(key.owner, key.name),
+            digest=tokens.digest(plaintext),
+            hint=tokens.hint(plaintext),
+            scopes=key.scopes,
+            created_by=actor.id if actor else None,
+            created_at=now,
+            activity_at=now,
+        )
+        ApiKey.update(replaced_by=new.id).where(ApiKey.id == key.id).execute()
+        detail = "old key deleted at once" if period is None else f"old key works until {old_fields['expires_at']:%Y-%m-%d %H:%M} UTC"
+        audit.record("roll", agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
+        audit.record("create", agency_id=key.agency_id, key=new, actor=actor, ip=ip, detail=f"{new.name} (roll)")
+    for name, value in old_fields.items():
+        setattr(key, name, value)
+    key.replaced_by = new.id
+    return new, plaintext
