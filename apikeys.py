@@ -43,9 +43,11 @@ def clean_name(name):
 
 
 def clean_scopes(kind, scopes):
-    """The scopes as stored (space-separated, in canonical order); all of the kind's when none given."""
+    """The scopes as stored (space-separated, in canonical order); None means all of the kind's."""
     allowed = tokens.SCOPES[kind]
-    chosen = set(scopes or allowed)
+    if scopes is not None and not scopes:
+        raise KeyProblem("Choose at least one scope.", "scopes")
+    chosen = set(allowed if scopes is None else scopes)
     unknown = sorted(chosen - set(allowed))
     if unknown:
         raise KeyProblem(f"Not a scope for {kind} keys: {', '.join(unknown)}.", "scopes")

@@ -53,9 +53,11 @@ def create_app(test_config=None):
             db.close()
 
     import views
-    from blueprints import auth, dashboard, notifications
+    from blueprints import audit_log, auth, dashboard, keys, notifications
     views.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(keys.bp)
+    app.register_blueprint(audit_log.bp)
     return app

@@ -2,10 +2,11 @@
 
                   agency keys          location keys
 agency admin      full                 full, every location
-agency user       see (masked)         full for their assigned locations
+agency user       see (masked)         full for their assigned locations, see the others
 location admin    none (not listed)    full for their location
 location user     none                 see (masked), their location
 
+"Full" = create, reveal once, copy, rename, deactivate/reactivate, roll, delete.
 Anything outside a user's reach is answered with 404 by the views.
 """
 
@@ -18,6 +19,22 @@ def visible_locations(user):
     if user.role in Role.LOCATION_LEVEL:
         query = query.where(Location.id == user.location_id)
     return query.order_by(Location.name, Location.id)
+
+
+def managed_location_ids(user):
+    """Ids of the locations whose keys `user` has full rights over."""
+    if user.role == Role.AGENCY_ADMIN:
+        return {location.id for location in Location.select(Location.id).where(Location.agency == user.agency_id)}
+    if user.role == Role.LOCATION_ADMIN:
+        return {user.location_id}
+    if user.role == Role.AGENCY_USER:
+        return {
+            row.location_id
+            for row in UserLocation.select(UserLocation.location)
+            .join(Location)
+            .where((UserLocation.user == user.id) & (Location.agency == user.agency_id))
+        }
+    return set()
 
 
 def sees_agency_keys(user):
@@ -37,14 +54,25 @@ def sees_location(user, location):
 
 
 def manages_location_keys(user, location):
-    if not sees_location(user, location):
+    return sees_location(user, location) and location.id in managed_location_ids(user)
+
+
+def sees_key(user, key):
+    if key.agency_id != user.agency_id:
         return False
-    if user.role in (Role.AGENCY_ADMIN, Role.LOCATION_ADMIN):
-        return True
-    if user.role == Role.AGENCY_USER:
-        return (
-            UserLocation.select()
-            .where((UserLocation.user == user.id) & (UserLocation.location == location.id))
-            .exists()
-        )
-    return False
+    if key.location_id is None:
+        return sees_agency_keys(user)
+    if user.role in Role.LOCATION_LEVEL:
+        return key.location_id == user.location_id
+    return True
+
+
+def manages_key(user, key, managed_ids=None):
+    """Full rights over `key`; pass `managed_ids` (managed_location_ids) when checking many keys."""
+    if not sees_key(user, key):
+        return False
+    if key.location_id is None:
+        return manages_agency_keys(user)
+    if managed_ids is None:
+        managed_ids = managed_location_ids(user)
+    return key.location_id in managed_ids

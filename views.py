@@ -3,12 +3,12 @@
 import json
 import logging
 
-from flask import flash, jsonify, make_response, render_template, request, session
+from flask import jsonify, make_response, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from models import Location, Notification
+from models import Location, Notification, utcnow
 
 log = logging.getLogger("keyhouse")
 
@@ -44,29 +44,51 @@ def wants_fragment():
     return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
 
 
-def render(page, fragment, status=200, **context):
-    """The whole `page` for a browser, only `fragment` for an htmx request.
+def render(page_template, fragment, status=200, **context):
+    """The whole `page_template` for a browser, only `fragment` for an htmx request.
 
     The fragment is the same template the page includes, so one markup serves both.
     """
-    template = fragment if wants_fragment() else page
-    return make_response(render_template(template, **context), status)
+    template = fragment if wants_fragment() else page_template
+    return make_response(render_template(template, fragment=fragment, **context), status)
 
 
-def toast(response, message, level="success"):
-    """Have the dashboard show `message` as a toast after an htmx response."""
-    events = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")
-    events["toast"] = {"message": message, "level": level}
+def trigger(response, event, detail=None):
+    """Add an htmx event to the response's HX-Trigger header (listeners use `from:body`)."""
+    events = json.loads(response.headers.get("HX-Trigger") or "{}")
+    events[event] = detail
     response.headers["HX-Trigger"] = json.dumps(events)
     return response
 
 
-def notify(message, level="success"):
-    """A toast for whichever way the request came: header for htmx, flash for pages."""
-    if not wants_fragment():
-        flash(message, level)
-        return None
-    return {"message": message, "level": level}
+def toast(response, message, level="success"):
+    """Have the dashboard show `message` as a toast after an htmx response."""
+    return trigger(response, "toast", {"message": message, "level": level})
+
+
+def client_ip():
+    """The client's address (behind a trusted proxy, the one it reports)."""
+    return request.remote_addr
+
+
+def ago(moment, now=None):
+    """'3 minutes ago', 'in 2 days', 'just now' for a naive-UTC datetime."""
+    if moment is None:
+        return "never"
+    now = now or utcnow()
+    seconds = int((now - moment).total_seconds())
+    future, seconds = seconds < 0, abs(seconds)
+    if seconds < 45:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size or unit == "minute":
+            count = max(1, round(seconds / size))
+            words = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {words}" if future else f"{words} ago"
+
+
+def utc(moment):
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 def current_location():
@@ -106,6 +128,9 @@ def _error(status, title, message):
 
 
 def init_app(app):
+    app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["utc"] = utc
+
     @app.after_request
     def security_headers(response):
         for name, value in SECURITY_HEADERS.items():

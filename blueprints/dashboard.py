@@ -1,11 +1,10 @@
-"""The dashboard's pages: the view switcher and Settings → API keys."""
+"""The dashboard's front door and the Agency View / location switcher."""
 
 from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 import permissions
 from models import Location
-from views import render
 
 bp = Blueprint("dashboard", __name__)
 
@@ -18,7 +17,7 @@ def require_login():
 
 @bp.route("/")
 def index():
-    return redirect(url_for("dashboard.api_keys"))
+    return redirect(url_for("keys.index"))
 
 
 @bp.route("/view", methods=["POST"])
@@ -34,14 +33,4 @@ def switch_view():
         if location is None or not permissions.sees_location(current_user, location):
             abort(404)
         session["view_location"] = location.id
-    return redirect(url_for("dashboard.api_keys"), code=303)
-
-
-@bp.route("/settings/api-keys")
-def api_keys():
-    return render(
-        "settings/api_keys.html",
-        "settings/_keys.html",
-        sees_agency_keys=permissions.sees_agency_keys(current_user),
-        locations=list(permissions.visible_locations(current_user)),
-    )
+    return redirect(url_for("keys.index"), code=303)

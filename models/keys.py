@@ -1,11 +1,15 @@
 """API keys: only a digest and a display hint are ever stored."""
 
 from peewee import (
+    JOIN,
     CharField,
     DateTimeField,
     ForeignKeyField,
     TextField,
+    fn,
 )
+
+import tokens
 
 from .base import BaseModel, utcnow
 from .tenancy import Agency, Location, User
@@ -60,6 +64,10 @@ class ApiKey(BaseModel):
         return self.scopes.split()
 
     @property
+    def has_all_scopes(self):
+        return set(self.scope_list) == set(tokens.SCOPES[self.kind])
+
+    @property
     def owner(self):
         """"location:<id>" for a location key, "agency:<id>" for an agency key."""
         return f"location:{self.location_id}" if self.location_id else f"agency:{self.agency_id}"
@@ -67,3 +75,27 @@ class ApiKey(BaseModel):
     @property
     def is_live(self):
         return self.status in KeyStatus.LIVE
+
+    @classmethod
+    def listing(cls, agency_id, location_ids=None, name_filter=""):
+        """Live keys for the keys screen, most recently used first.
+
+        `location_ids` None lists the agency keys; a collection lists those
+        locations' keys. Creator and location come in the same query.
+        """
+        query = (
+            cls.select(cls, Location, User)
+            .join(Location, JOIN.LEFT_OUTER, on=(cls.location == Location.id))
+            .switch(cls)
+            .join(User, JOIN.LEFT_OUTER, on=(cls.created_by == User.id))
+            .where((cls.agency == agency_id) & cls.status.in_(KeyStatus.LIVE))
+        )
+        if location_ids is None:
+            query = query.where(cls.location.is_null())
+        else:
+            query = query.where(cls.location.in_(list(location_ids)))
+        if name_filter:
+            query = query.where(fn.LOWER(cls.name).contains(name_filter.lower()))
+        return query.order_by(
+            cls.last_used_at.desc(nulls="LAST"), cls.created_at.desc(), cls.id.desc()
+        )

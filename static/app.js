@@ -73,6 +73,22 @@
     }
   });
 
+  // "Done", "Cancel", "Close": remove the panel they belong to (a revealed key is gone for good).
+  document.body.addEventListener("click", function (event) {
+    var dismiss = event.target.closest("[data-dismiss]");
+    if (!dismiss) return;
+    var panel = dismiss.closest("[data-dismissable]");
+    if (!panel) return;
+    event.preventDefault();
+    panel.remove();
+  });
+
+  // Forms marked data-reset-after are emptied once htmx has sent them (pasted secrets).
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-reset-after]");
+    if (form) form.reset();
+  });
+
   // Close an open dropdown menu when clicking elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {

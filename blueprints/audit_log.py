@@ -1,0 +1,60 @@
+"""Settings → Audit log: who did what to which key, when and from where."""
+
+import math
+
+from flask import Blueprint, request
+from flask_login import current_user, login_required
+from peewee import JOIN
+
+import audit
+import permissions
+from models import ApiKey, AuditEvent, Role
+from views import render
+
+bp = Blueprint("audit_log", __name__, url_prefix="/settings/audit-log")
+
+PAGE_SIZE = 50
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """The audit log needs a signed-in staff member."""
+
+
+def visible_events(user):
+    """Audit events `user` may read: their agency's, or only their location's."""
+    query = (
+        AuditEvent.select(AuditEvent, ApiKey)
+        .join(ApiKey, JOIN.LEFT_OUTER, on=(AuditEvent.key == ApiKey.id))
+        .where(AuditEvent.agency == user.agency_id)
+    )
+    if user.role in Role.LOCATION_LEVEL:
+        query = query.where(AuditEvent.location == user.location_id)
+    return query
+
+
+@bp.route("")
+def index():
+    query = visible_events(current_user)
+    key_id = request.args.get("key", "")
+    action = request.args.get("action", "")
+    key = None
+    if key_id.isdigit():
+        key = ApiKey.get_or_none(ApiKey.id == int(key_id))
+        if key is not None and not permissions.sees_key(current_user, key):
+            key = None
+        query = query.where(AuditEvent.key == (key.id if key else 0))
+    if action in audit.ACTIONS:
+        query = query.where(AuditEvent.action == action)
+    total = query.count()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = request.args.get("page", "1")
+    page = min(max(1, int(page) if page.isdigit() else 1), pages)
+    events = list(query.order_by(AuditEvent.id.desc()).paginate(page, PAGE_SIZE))
+    return render(
+        "audit_log/index.html", "audit_log/_events.html",
+        events=events, total=total, page=page, pages=pages, actions=audit.ACTIONS,
+        filters={"key": key.id if key else "", "action": action if action in audit.ACTIONS else ""},
+        filter_key=key,
+    )
