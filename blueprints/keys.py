@@ -95,14 +95,15 @@ def _filters():
     }
 
 
-def _section(kind, filters, page):
+def _section(kind, filters, page, locations, managed):
+    """One list (agency or location keys) as the screen shows it; None if not for this user."""
     user = current_user
     if kind == tokens.AGENCY:
         if not permissions.sees_agency_keys(user):
             return None
         location_ids = None
     else:
-        location_ids = [location.id for location in permissions.visible_locations(user)]
+        location_ids = [location.id for location in locations]
         if filters["location"] is not None:
             location_ids = [i for i in location_ids if i == filters["location"]]
     query = ApiKey.listing(user.agency_id, location_ids, filters["q"])
@@ -110,7 +111,6 @@ def _section(kind, filters, page):
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, page), pages)
     keys = list(query.paginate(page, PAGE_SIZE))
-    managed = permissions.managed_location_ids(user)
     now = utcnow()
     rows = [
         {
@@ -132,14 +132,15 @@ def _section(kind, filters, page):
 @bp.route("")
 def index():
     filters = _filters()
-    user = current_user
+    locations = list(permissions.visible_locations(current_user))
+    managed = permissions.managed_location_ids(current_user)
     return render(
         "settings/api_keys.html",
         "settings/_keys.html",
         filters=filters,
-        locations=list(permissions.visible_locations(user)),
-        agency=_section(tokens.AGENCY, filters, _int_arg("agency_page", 1)),
-        location=_section(tokens.LOCATION, filters, _int_arg("location_page", 1)),
+        locations=locations,
+        agency=_section(tokens.AGENCY, filters, _int_arg("agency_page", 1), locations, managed),
+        location=_section(tokens.LOCATION, filters, _int_arg("location_page", 1), locations, managed),
         now=utcnow(),
     )
 
