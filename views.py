@@ -66,6 +66,17 @@ def toast(response, message, level="success"):
     return trigger(response, "toast", {"message": message, "level": level})
 
 
+MAX_ID = 2**31 - 1  # ids and page numbers beyond this are nobody's
+
+
+def small_int(value):
+    """`value` as a positive int that fits an id column, else None (never a database error)."""
+    value = (value or "").strip()
+    if not value.isdecimal() or len(value) > 10 or int(value) > MAX_ID:
+        return None
+    return int(value)
+
+
 def client_ip():
     """The client's address (behind a trusted proxy, the one it reports)."""
     return request.remote_addr

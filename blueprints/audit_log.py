@@ -9,7 +9,7 @@ from peewee import JOIN
 import audit
 import permissions
 from models import ApiKey, AuditEvent, Role
-from views import render
+from views import render, small_int
 
 bp = Blueprint("audit_log", __name__, url_prefix="/settings/audit-log")
 
@@ -37,11 +37,11 @@ def visible_events(user):
 @bp.route("")
 def index():
     query = visible_events(current_user)
-    key_id = request.args.get("key", "")
+    key_id = small_int(request.args.get("key"))
     action = request.args.get("action", "")
     key = None
-    if key_id.isdigit():
-        key = ApiKey.get_or_none(ApiKey.id == int(key_id))
+    if request.args.get("key"):
+        key = ApiKey.get_or_none(ApiKey.id == key_id) if key_id else None
         if key is not None and not permissions.sees_key(current_user, key):
             key = None
         query = query.where(AuditEvent.key == (key.id if key else 0))
@@ -49,8 +49,7 @@ def index():
         query = query.where(AuditEvent.action == action)
     total = query.count()
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = request.args.get("page", "1")
-    page = min(max(1, int(page) if page.isdigit() else 1), pages)
+    page = min(max(1, small_int(request.args.get("page")) or 1), pages)
     events = list(query.order_by(AuditEvent.id.desc()).paginate(page, PAGE_SIZE))
     return render(
         "audit_log/index.html", "audit_log/_events.html",

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 import permissions
 from models import Location
+from views import small_int
 
 bp = Blueprint("dashboard", __name__)
 
@@ -29,7 +30,8 @@ def switch_view():
             abort(404)
         session.pop("view_location", None)
     else:
-        location = Location.get_or_none(Location.id == target) if target.isdigit() else None
+        location_id = small_int(target)
+        location = Location.get_or_none(Location.id == location_id) if location_id else None
         if location is None or not permissions.sees_location(current_user, location):
             abort(404)
         session["view_location"] = location.id

@@ -20,7 +20,7 @@ import lifecycle
 import permissions
 import tokens
 from models import ApiKey, KeyStatus, utcnow
-from views import client_ip, current_location, render, toast, trigger, wants_fragment
+from views import client_ip, current_location, render, small_int, toast, trigger, wants_fragment
 
 bp = Blueprint("keys", __name__, url_prefix="/settings/api-keys")
 
@@ -53,8 +53,8 @@ def require_login():
 
 
 def _int_arg(name, default=None):
-    value = request.values.get(name, "")
-    return int(value) if value.isdigit() else default
+    value = small_int(request.values.get(name))
+    return default if value is None else value
 
 
 def _key_or_404(key_id, manage=True):
@@ -229,7 +229,7 @@ def _reveal(key, plaintext, message, old_key=None):
 # ---------------------------------------------------------------- row actions
 
 
-@bp.route("/<int:key_id>")
+@bp.route("/<int(max=2147483647):key_id>")
 def row(key_id):
     """One row as it is now (also: cancel an inline edit)."""
     key = _key_or_404(key_id, manage=False)
@@ -238,7 +238,7 @@ def row(key_id):
                   can_manage=managed, days_left=lifecycle.days_until_deletion(key, utcnow()))
 
 
-@bp.route("/<int:key_id>/rename", methods=["GET", "POST"])
+@bp.route("/<int(max=2147483647):key_id>/rename", methods=["GET", "POST"])
 def rename(key_id):
     key = _key_or_404(key_id)
     if request.method == "GET":
@@ -254,12 +254,12 @@ def rename(key_id):
     return _done(_row(key), message)
 
 
-@bp.route("/<int:key_id>/deactivate", methods=["POST"])
+@bp.route("/<int(max=2147483647):key_id>/deactivate", methods=["POST"])
 def deactivate(key_id):
     return _status_change(key_id, apikeys.deactivate, "Deactivated “{name}”: requests with it now get 401.")
 
 
-@bp.route("/<int:key_id>/reactivate", methods=["POST"])
+@bp.route("/<int(max=2147483647):key_id>/reactivate", methods=["POST"])
 def reactivate(key_id):
     return _status_change(key_id, apikeys.reactivate, "Reactivated “{name}”.")
 
@@ -275,7 +275,7 @@ def _status_change(key_id, change, message):
     return _done(_row(key), message.format(name=key.name))
 
 
-@bp.route("/<int:key_id>/roll", methods=["GET", "POST"])
+@bp.route("/<int(max=2147483647):key_id>/roll", methods=["GET", "POST"])
 def roll(key_id):
     key = _key_or_404(key_id)
     if key.expires_at is not None:
@@ -294,8 +294,8 @@ def roll(key_id):
     return _reveal(new_key, plaintext, f"Rolled “{key.name}”. Copy the new key now.", old_key=key)
 
 
-@bp.route("/<int:key_id>/delete", methods=["GET", "POST"])
-@bp.route("/<int:key_id>", methods=["DELETE"])
+@bp.route("/<int(max=2147483647):key_id>/delete", methods=["GET", "POST"])
+@bp.route("/<int(max=2147483647):key_id>", methods=["DELETE"])
 def delete(key_id):
     key = _key_or_404(key_id)
     if request.method == "GET":  # the confirmation step for browsers without htmx

@@ -493,3 +493,39 @@ def test_audit_log_paged(as_user, tenants):
     html = screen.get("/settings/audit-log", htmx=False).get_data(as_text=True)
     assert "Page 1 of 2 · 55 events" in html
     assert screen.get("/settings/audit-log?page=2", htmx=False).get_data(as_text=True).count("<td>Created</td>") == 5
+
+
+# ------------------------------------------------------------------ hostile input
+
+
+@pytest.mark.parametrize("path", [
+    "/settings/api-keys/99999999999999999999999",
+    "/settings/api-keys/2147483648/rename",
+    "/settings/api-keys?location=99999999999999999999&agency_page=99999999999999999999",
+    "/settings/audit-log?key=99999999999999999999&page=-1",
+    "/settings/audit-log?key=abc&action=<script>",
+    "/settings/api-keys/new?kind=wizard",
+    "/settings/api-keys?q=%27%3B+DROP+TABLE+api_key%3B--",
+])
+def test_hostile_query_values_never_cause_a_500(as_user, tenants, path):
+    response = as_user("admin@acme.test").get(path, htmx=False)
+    assert response.status_code in (200, 404)
+
+
+@pytest.mark.parametrize("data", [
+    {"kind": "location", "name": "x", "location": "abc", "scopes": ["links.write"]},
+    {"kind": "location", "name": "x", "location": "99999999999999999999", "scopes": ["links.write"]},
+    {"name": "no kind", "scopes": ["links.write"]},
+    {"kind": "agency", "name": "x", "scopes": ["root.everything"]},
+    {"kind": "agency", "name": "y" * 10_000, "scopes": ["links.write"]},
+])
+def test_hostile_create_forms_are_refused_without_a_500(as_user, tenants, data):
+    response = as_user("admin@acme.test").post("/settings/api-keys", data)
+    assert response.status_code in (404, 422)
+    assert ApiKey.select().count() == 0
+
+
+def test_switching_view_to_a_huge_id_is_404(as_user, client, tenants):
+    screen = as_user("admin@acme.test")
+    response = client.post("/view", data={"location": "9" * 30, "csrf_token": screen.token})
+    assert response.status_code == 404
