@@ -1,0 +1,13 @@
+"""The CRM API: API 1.0 under /v1 and API 2.0 under /v2 (see docs/api.md)."""
+
+from extensions import csrf
+
+from . import v1, v2
+
+BLUEPRINTS = (v1.bp, v2.bp)
+
+
+def init_app(app):
+    for bp in BLUEPRINTS:
+        csrf.exempt(bp)  # callers authenticate with keys, not cookies
+        app.register_blueprint(bp)
