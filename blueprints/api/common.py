@@ -223,7 +223,7 @@ def int_arg(name, default, minimum, maximum, source=None):
     value = request.args.get(name) if source is None else source.get(name)
     if value is None or value == "":
         return default
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,9}", value.strip()):
+    if source is None and re.fullmatch(r"-?\d{1,15}", value.strip()):  # query strings are text; bodies are typed
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise ApiError(422, f"{name} must be a whole number from {minimum} to {maximum}")

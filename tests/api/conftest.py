@@ -20,7 +20,7 @@ def crm_data(tenants):
             demo.seed_crm(location)
 
         def first(model, location):
-            return model.select().where(model.location == location).order_by(model.id).first()
+            return model.select().where(model.location == location).order_by(model.name).first()
 
         return SimpleNamespace(**{
             f"{name}_{kind}": first(model, location)
