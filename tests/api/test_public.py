@@ -38,7 +38,7 @@ def test_a_json_post_stores_the_submission_and_creates_the_contact(client, crm_d
     stored = submissions(form)
     assert len(stored) == before + 1
     with db.connection_context():
-        contact = Contact.get(Contact.email == "fay@example.com")
+        contact = Contact.by_email(form.location_id, "fay@example.com")
     assert contact.location_id == tenants.north.id and contact.first_name == "Fay"
     assert stored[-1].contact_id == contact.id and stored[-1].others["plan"] == "pro"
 
@@ -51,8 +51,8 @@ def test_a_form_post_updates_the_contact_with_that_email_then_phone(client, crm_
     client.post(f"/f/{form.id}", data={"phone": "+1 (555) 0102", "last_name": "Wei-Li"})
     with db.connection_context():
         assert Contact.select().count() == count
-        assert Contact.get(Contact.email == "alice@example.com").company_name == "Moreau SA"
-        assert Contact.get(Contact.phone == "+15550102").last_name == "Wei-Li"
+        assert Contact.by_email(form.location_id, "alice@example.com").company_name == "Moreau SA"
+        assert Contact.by_phone(form.location_id, "+15550102").last_name == "Wei-Li"
 
 
 def test_a_browser_form_post_is_redirected_to_a_thank_you_page(client, crm_data):
