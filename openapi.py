@@ -9,7 +9,7 @@ Answer notation in the table: "Contact" (a capitalised name) is a component;
 {"name": notation, ...} an object of those.
 """
 
-import crm
+import inputs
 from models.fields import ID_LENGTH
 
 TITLES = {"v1": "Keyhouse API 1.0", "v2": "Keyhouse API 2.0"}
@@ -30,7 +30,7 @@ ID_PATTERN = f"^[A-Za-z0-9]{{{ID_LENGTH}}}$"
 
 
 def field_schema(field, nullable=False):
-    """The JSON Schema of a crm.Field (input), or of the value it answers (`nullable`)."""
+    """The JSON Schema of a inputs.Field (input), or of the value it answers (`nullable`)."""
     kind = field.kind
     if kind in ("string", "email", "phone", "url", "date", "datetime", "id"):
         schema = {"type": ["string", "null"] if nullable else "string"}
@@ -45,9 +45,9 @@ def field_schema(field, nullable=False):
         schema = {"type": kind}
     elif kind == "tags":
         schema = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
-                  "maxItems": crm.MAX_TAGS}
+                  "maxItems": inputs.MAX_TAGS}
     elif kind == "customFields":
-        schema = {"type": "array", "maxItems": crm.MAX_CUSTOM_FIELDS, "items": {
+        schema = {"type": "array", "maxItems": inputs.MAX_CUSTOM_FIELDS, "items": {
             "type": "object",
             "properties": {"id": {"type": "string"}, "key": {"type": "string"}, "field_value": {}},
         }}
@@ -91,7 +91,7 @@ def components():
         "schemas": {
             "Error": _object({"statusCode": {"type": "integer"}, "error": _string(), "message": _string()},
                              ("statusCode", "error", "message")),
-            "Contact": _object({"id": ident, "locationId": ident, **_nullable_fields(crm.CONTACT_FIELDS),
+            "Contact": _object({"id": ident, "locationId": ident, **_nullable_fields(inputs.CONTACT_FIELDS),
                                 "dateAdded": time, "dateUpdated": time}),
             "Workflow": _object({"id": ident, "name": _string(), "status": {"enum": ["draft", "published"]},
                                  "version": {"type": "integer"}, "createdAt": time, "updatedAt": time,
@@ -102,7 +102,7 @@ def components():
                                    "createdAt": time, "others": {"type": "object"}}),
             "Link": _object({"id": ident, "name": _string(), "redirectTo": _string(),
                              "fieldKey": _string("{{trigger_link.<id>}}"), "locationId": ident}),
-            "Location": _object({"id": ident, "companyId": _string(), **_nullable_fields(crm.LOCATION_FIELDS)}),
+            "Location": _object({"id": ident, "companyId": _string(), **_nullable_fields(inputs.LOCATION_FIELDS)}),
             "ContactsMeta": _object({
                 **page_meta, "nextPageUrl": {"type": ["string", "null"]},
                 "startAfterId": {"type": ["string", "null"]}, "startAfter": {"type": ["integer", "null"]},

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest, HTTPException
 
 import crm
+import inputs
 from blueprints.api import shapes
 from blueprints.api.common import error_response
 from extensions import csrf
@@ -71,7 +72,7 @@ def submit_form(formId):
         abort(404, description="Form not found")
     try:
         submission, _ = crm.submit_form(form, _submitted_fields())
-    except crm.Invalid as invalid:
+    except inputs.Invalid as invalid:
         abort(422, description=str(invalid))
     if _browser_post():
         return redirect(url_for("public.thanks", formId=form.id), code=303)

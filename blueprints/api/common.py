@@ -17,10 +17,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 import apikeys
 import audit
-import crm
+import inputs
 import ratelimit
 import tokens
-from crm import Field
+from inputs import Field
 from models import Location
 
 log = logging.getLogger("keyhouse.api")
@@ -65,8 +65,8 @@ class Route:
     summary: str
     scope: str
     kind: str | None  # tokens.LOCATION / tokens.AGENCY, or None when either kind may call
-    query: tuple = ()  # crm.Field
-    body: tuple = ()  # crm.Field
+    query: tuple = ()  # inputs.Field
+    body: tuple = ()  # inputs.Field
     required: tuple = ()  # required body fields
     response: object = None  # see openapi.py for the notation
     status: int = 200
@@ -196,7 +196,7 @@ def init_blueprint(bp):
     def api_error(error):
         return error_response(error.status, error.message)
 
-    @bp.errorhandler(crm.Invalid)
+    @bp.errorhandler(inputs.Invalid)
     def invalid(error):
         return error_response(422, str(error))
 
@@ -252,8 +252,8 @@ def date_arg(name):
     if not value:
         return None
     try:
-        return crm.parse_time(value, name)
-    except crm.Invalid:
+        return inputs.parse_time(value, name)
+    except inputs.Invalid:
         raise ApiError(422, f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time") from None
 
 

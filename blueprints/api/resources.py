@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from flask import request
 
 import crm
+import inputs
 from models import Contact, Form, FormSubmission, TriggerLink, Workflow
 
 from . import shapes
@@ -124,11 +125,11 @@ def change_tags(location, contact_id, add):
     found = contact(location, contact_id)
     body = json_body()
     if "tags" not in body:
-        raise crm.Invalid([("tags", "tags is required")])
+        raise inputs.Invalid([("tags", "tags is required")])
     try:
-        tags = crm.clean_tags(body["tags"])
+        tags = inputs.clean_tags(body["tags"])
     except ValueError as error:
-        raise crm.Invalid([("tags", str(error))]) from None
+        raise inputs.Invalid([("tags", str(error))]) from None
     changed = crm.add_tags(found, tags) if add else crm.remove_tags(found, tags)
     return {"tags": changed.tags}
 
@@ -139,7 +140,7 @@ def change_enrollment(location, contact_id, workflow_id, add):
     workflow = find(Workflow, location, workflow_id, "Workflow")
     body = json_body()
     if add:
-        crm.enroll(found, workflow, crm.parse_time(body.get("eventStartTime"), "eventStartTime"))
+        crm.enroll(found, workflow, inputs.parse_time(body.get("eventStartTime"), "eventStartTime"))
     else:
         crm.unenroll(found, workflow)
 
@@ -165,7 +166,7 @@ def lookup(location):
     """API 1.0's lookup: contacts with exactly this email or phone; 422 when neither is given."""
     email, phone = str_arg("email"), str_arg("phone")
     if not email and not phone:
-        raise crm.Invalid([("email", "give email or phone (or both)")])
-    values = crm.clean(crm.CONTACT_FIELDS, {"email": email, "phone": phone})
+        raise inputs.Invalid([("email", "give email or phone (or both)")])
+    values = inputs.clean(inputs.CONTACT_FIELDS, {"email": email, "phone": phone})
     rows = Contact.lookup(location, values.get("email"), values.get("phone"))
     return {"contacts": [shapes.contact(row) for row in rows]}

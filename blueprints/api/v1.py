@@ -4,6 +4,7 @@
 from flask import Blueprint, g
 
 import crm
+import inputs
 from models import Location
 from tokens import AGENCY, LOCATION
 
@@ -27,7 +28,7 @@ def list_contacts():
 
 
 @route(bp, "POST", "/contacts/", summary="Create a contact", scope="contacts.write", kind=LOCATION,
-       body=crm.CONTACT_FIELDS, response={"contact": "Contact"})
+       body=inputs.CONTACT_FIELDS, response={"contact": "Contact"})
 def create_contact():
     return {"contact": shapes.contact(crm.create_contact(here(), json_body()))}
 
@@ -45,7 +46,7 @@ def get_contact(contactId):
 
 
 @route(bp, "PUT", "/contacts/<contactId>", summary="Update a contact", scope="contacts.write", kind=LOCATION,
-       body=crm.CONTACT_FIELDS, response={"contact": "Contact"})
+       body=inputs.CONTACT_FIELDS, response={"contact": "Contact"})
 def update_contact(contactId):
     found = resources.contact(here(), contactId)
     return {"contact": shapes.contact(crm.update_contact(found, json_body()))}
@@ -116,7 +117,7 @@ def list_locations():
 
 
 @route(bp, "POST", "/locations/", summary="Create a location", scope="locations.write", kind=AGENCY,
-       body=crm.LOCATION_FIELDS, required=("name",), response="Location")
+       body=inputs.LOCATION_FIELDS, required=("name",), response="Location")
 def create_location():
     return shapes.location(crm.create_location(g.api_key.agency_id, json_body()))
 
@@ -128,7 +129,7 @@ def get_location(locationId):
 
 
 @route(bp, "PUT", "/locations/<locationId>", summary="Update a location", scope="locations.write", kind=AGENCY,
-       body=crm.LOCATION_FIELDS, response="Location")
+       body=inputs.LOCATION_FIELDS, response="Location")
 def update_location(locationId):
     return shapes.location(crm.update_location(agency_location(locationId), json_body()))
 

@@ -7,8 +7,8 @@ agency's locations when the request names it with `locationId`.
 from flask import Blueprint, g
 
 import crm
+import inputs
 from models import Contact, Location, TriggerLink
-
 from tokens import AGENCY
 
 from . import resources, shapes
@@ -34,7 +34,7 @@ ON_LOCATION = (LOCATION_ID,)
 
 
 @route(bp, "POST", "/contacts/", summary="Create a contact", scope="contacts.write", kind=None,
-       body=(LOCATION_ID,) + crm.CONTACT_FIELDS, required=("locationId",), response={"contact": "Contact"}, status=201)
+       body=(LOCATION_ID,) + inputs.CONTACT_FIELDS, required=("locationId",), response={"contact": "Contact"}, status=201)
 def create_contact():
     body = json_body()
     contact = crm.create_contact(acting_location(body), body)
@@ -42,7 +42,7 @@ def create_contact():
 
 
 @route(bp, "POST", "/contacts/upsert", summary="Create or update a contact (matched by email, then phone)",
-       scope="contacts.write", kind=None, body=(LOCATION_ID,) + crm.CONTACT_FIELDS, required=("locationId",),
+       scope="contacts.write", kind=None, body=(LOCATION_ID,) + inputs.CONTACT_FIELDS, required=("locationId",),
        response={"new": "boolean", "contact": "Contact"})
 def upsert_contact():
     body = json_body()
@@ -78,7 +78,7 @@ def get_contact(contactId):
 
 
 @route(bp, "PUT", "/contacts/<contactId>", summary="Update a contact", scope="contacts.write", kind=None,
-       query=ON_LOCATION, body=crm.CONTACT_FIELDS, response={"succeeded": "boolean", "contact": "Contact"})
+       query=ON_LOCATION, body=inputs.CONTACT_FIELDS, response={"succeeded": "boolean", "contact": "Contact"})
 def update_contact(contactId):
     body = json_body()
     found = resources.contact(acting_location(body), contactId)
@@ -147,7 +147,7 @@ def list_links():
 
 
 @route(bp, "POST", "/links/", summary="Create a trigger link", scope="links.write", kind=None,
-       body=(LOCATION_ID,) + crm.LINK_FIELDS, required=("locationId", "name", "redirectTo"),
+       body=(LOCATION_ID,) + inputs.LINK_FIELDS, required=("locationId", "name", "redirectTo"),
        response={"link": "Link"}, status=201)
 def create_link():
     body = json_body()
@@ -161,7 +161,7 @@ def get_link(linkId):
 
 
 @route(bp, "PUT", "/links/<linkId>", summary="Update a trigger link", scope="links.write", kind=None,
-       query=ON_LOCATION, body=crm.LINK_FIELDS, response={"link": "Link"})
+       query=ON_LOCATION, body=inputs.LINK_FIELDS, response={"link": "Link"})
 def update_link(linkId):
     body = json_body()
     link = find(TriggerLink, acting_location(body), linkId, "Link")
@@ -187,7 +187,7 @@ def search_locations():
         raise not_found("Company")
     skip, limit = int_arg("skip", 0, 0, 10**6), int_arg("limit", 10, 1, resources.MAX_LIMIT)
     order = choice_arg("order", ("asc", "desc"), "asc")
-    email = crm.clean(crm.LOCATION_FIELDS, {"email": str_arg("email")}).get("email")
+    email = inputs.clean(inputs.LOCATION_FIELDS, {"email": str_arg("email")}).get("email")
     rows = Location.of_agency(agency_id, email, descending=order == "desc").offset(skip).limit(limit)
     return {"locations": [shapes.location(row) for row in rows]}
 
