@@ -32,6 +32,16 @@ class Field:
     description: str = ""
 
 
+# Where a contact or a location is: the fields both have.
+PLACE_FIELDS = (
+    Field("city", "city", "string", 100),
+    Field("state", "state", "string", 100),
+    Field("country", "country", "string", 100),
+    Field("postalCode", "postal_code", "string", 20),
+    Field("website", "website", "string", 500),
+    Field("timezone", "timezone", "string", 100),
+)
+
 CONTACT_FIELDS = (
     Field("firstName", "first_name", "string", 100),
     Field("lastName", "last_name", "string", 100),
@@ -40,12 +50,7 @@ CONTACT_FIELDS = (
     Field("phone", "phone", "phone", 30, "digits, spaces, ()-./ and a leading +"),
     Field("companyName", "company_name", "string", 200),
     Field("address1", "address1", "string", 255),
-    Field("city", "city", "string", 100),
-    Field("state", "state", "string", 100),
-    Field("country", "country", "string", 100),
-    Field("postalCode", "postal_code", "string", 20),
-    Field("website", "website", "string", 500),
-    Field("timezone", "timezone", "string", 100),
+    *PLACE_FIELDS,
     Field("source", "source", "string", 200),
     Field("tags", "tags", "tags", 100, "up to 100 tags of 1-100 characters"),
     Field("customFields", "custom_fields", "customFields", 5000, "[{id or key, field_value}]"),
@@ -57,12 +62,7 @@ CONTACT_FIELDS = (
 LOCATION_FIELDS = (
     Field("name", "name", "string", 200),
     Field("address", "address", "string", 255),
-    Field("city", "city", "string", 100),
-    Field("state", "state", "string", 100),
-    Field("country", "country", "string", 100),
-    Field("postalCode", "postal_code", "string", 20),
-    Field("website", "website", "string", 500),
-    Field("timezone", "timezone", "string", 100),
+    *PLACE_FIELDS,
     Field("email", "email", "email", 254),
     Field("phone", "phone", "phone", 30),
     Field("settings", "settings", "object", 10000, "free-form JSON object"),
