@@ -122,15 +122,17 @@ def create_location(agency_id, body):
         return Location.create(agency=agency_id, **values)
 
 
-def update_location(location, body):
-    values = clean(LOCATION_FIELDS, body)
-    if "name" in values and values["name"] is None:
-        raise Invalid([("name", "name must not be empty")])
-    for column, value in values.items():
-        setattr(location, column, value)
+def _update(row, fields, body, required):
+    """Apply the body's fields to `row` and save it; `required` fields may not be emptied."""
+    for column, value in clean(fields, body, required=required, partial=True).items():
+        setattr(row, column, value)
     with db.atomic():
-        location.save()
-    return location
+        row.save()
+    return row
+
+
+def update_location(location, body):
+    return _update(location, LOCATION_FIELDS, body, required=("name",))
 
 
 def delete_location(location):
@@ -148,16 +150,7 @@ def create_link(location, body):
 
 
 def update_link(link, body):
-    values = clean(LINK_FIELDS, body)
-    empty = [(name, f"{name} must not be empty") for name, column in (("name", "name"), ("redirectTo", "redirect_to"))
-             if column in values and values[column] is None]
-    if empty:
-        raise Invalid(empty)
-    for column, value in values.items():
-        setattr(link, column, value)
-    with db.atomic():
-        link.save()
-    return link
+    return _update(link, LINK_FIELDS, body, required=("name", "redirectTo"))
 
 
 def delete_link(link):

@@ -200,12 +200,16 @@ CLEANERS = {
 NULLABLE = {"string", "email", "phone", "url", "date"}
 
 
-def clean(fields, body, required=()):
-    """{column: value} for the known fields present in `body`; Invalid names every bad one."""
+def clean(fields, body, required=(), partial=False):
+    """{column: value} for the known fields present in `body`; Invalid names every bad one.
+
+    `required` fields must be given and not empty; with `partial` (an update)
+    they may be left out, but not emptied.
+    """
     values, problems = {}, []
     for field in fields:
         if field.name not in body:
-            if field.name in required:
+            if field.name in required and not partial:
                 problems.append((field.name, f"{field.name} is required"))
             continue
         value = body[field.name]
@@ -217,7 +221,7 @@ def clean(fields, body, required=()):
             else:
                 cleaned = CLEANERS[field.kind](field, value)
             if cleaned is None and field.name in required:
-                raise ValueError(f"{field.name} is required")
+                raise ValueError(f"{field.name} must not be empty" if partial else f"{field.name} is required")
         except ValueError as error:
             problems.append((field.name, str(error)))
             continue

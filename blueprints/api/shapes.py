@@ -1,11 +1,18 @@
 """The JSON of each resource, as both API versions (and the public form endpoint) answer it."""
 
+from inputs import PLACE_FIELDS
+
 
 def iso(moment):
     """2026-11-29T07:04:32.000Z (naive UTC in, ISO 8601 with milliseconds out)."""
     if moment is None:
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _place(row):
+    """The address fields contacts and locations share (inputs.PLACE_FIELDS)."""
+    return {field.name: getattr(row, field.column) for field in PLACE_FIELDS}
 
 
 def contact(row):
@@ -19,12 +26,7 @@ def contact(row):
         "phone": row.phone,
         "companyName": row.company_name,
         "address1": row.address1,
-        "city": row.city,
-        "state": row.state,
-        "country": row.country,
-        "postalCode": row.postal_code,
-        "website": row.website,
-        "timezone": row.timezone,
+        **_place(row),
         "source": row.source,
         "tags": list(row.tags or []),
         "customFields": list(row.custom_fields or []),
@@ -80,12 +82,7 @@ def location(row):
         "companyId": str(row.agency_id),
         "name": row.name,
         "address": row.address,
-        "city": row.city,
-        "state": row.state,
-        "country": row.country,
-        "postalCode": row.postal_code,
-        "website": row.website,
-        "timezone": row.timezone,
+        **_place(row),
         "email": row.email,
         "phone": row.phone,
         "settings": dict(row.settings or {}),
