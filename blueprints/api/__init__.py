@@ -3,6 +3,7 @@
 from extensions import csrf
 
 from . import v1, v2
+from .common import limit_headers
 
 BLUEPRINTS = (v1.bp, v2.bp)
 
@@ -11,3 +12,4 @@ def init_app(app):
     for bp in BLUEPRINTS:
         csrf.exempt(bp)  # callers authenticate with keys, not cookies
         app.register_blueprint(bp)
+    app.after_request(limit_headers)

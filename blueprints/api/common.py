@@ -22,6 +22,7 @@ import ratelimit
 import tokens
 from inputs import Field
 from models import Location
+from views import API_PREFIXES
 
 log = logging.getLogger("keyhouse.api")
 
@@ -170,11 +171,21 @@ def guard():
         raise ApiError(403, f"This key is not authorized for {route_.scope}")
 
 
-def finish(response):
-    """after_request of both API blueprints: rate-limit headers, and the key's last use."""
-    usage = g.get("api_usage") or ratelimit.limits()
-    for name, value in usage.headers().items():
-        response.headers.setdefault(name, value)
+def limit_headers(response):
+    """after_request of the app: the X-RateLimit-* headers on every API response.
+
+    Remaining counts are those of the request's key; without a key (401, unknown
+    paths, the OpenAPI documents) only the configured limits are sent.
+    """
+    if request.path.startswith(API_PREFIXES):
+        usage = g.get("api_usage") or ratelimit.limits()
+        for name, value in usage.headers().items():
+            response.headers.setdefault(name, value)
+    return response
+
+
+def record_use(response):
+    """after_request of both API blueprints: a successful answer moves the key's activity clock."""
     key = g.get("api_key")
     if key is not None and response.status_code < 400:
         apikeys.record_use(key, request.remote_addr, request.user_agent.string)
@@ -184,7 +195,7 @@ def finish(response):
 def init_blueprint(bp):
     """Authentication, limits, errors and the OpenAPI document for one version's blueprint."""
     bp.before_request(guard)
-    bp.after_request(finish)
+    bp.after_request(record_use)
 
     @bp.route("/openapi.json")
     def openapi_document():

@@ -253,3 +253,22 @@ def test_version_is_checked_before_the_key(api):
     response = api("GET", "/v2/workflows/", None, version=None)
     assert response.status_code == 400
     assert VERSION in response.get_json()["message"]
+
+
+def test_a_rolled_key_works_during_its_grace_period_and_not_after(api, keys, crm_data):
+    with db.connection_context():
+        old = ApiKey.get_by_id(keys.north_key.id)
+        _, new_token = apikeys.roll(old, grace="1h")
+    assert api("GET", "/v1/workflows/", keys.north).status_code == 200  # grace period
+    assert api("GET", "/v1/workflows/", new_token).status_code == 200
+    with db.connection_context():
+        ApiKey.update(expires_at=ApiKey.created_at).where(ApiKey.id == old.id).execute()
+    expired = api("GET", "/v1/workflows/", keys.north)
+    assert expired.status_code == 401 and expired.get_json()["message"] == "Invalid API key"
+
+
+def test_a_key_rolled_without_grace_stops_at_once(api, keys, crm_data):
+    with db.connection_context():
+        _, new_token = apikeys.roll(ApiKey.get_by_id(keys.north_key.id), grace="none")
+    assert api("GET", "/v1/workflows/", keys.north).get_json()["message"] == "Invalid API key"
+    assert api("GET", "/v1/workflows/", new_token).status_code == 200

@@ -103,6 +103,7 @@ def test_huge_bodies_are_413_json_and_write_nothing(app, api, keys, crm_data):
 def test_unknown_api_paths_and_methods_answer_json(api, keys):
     missing = api("GET", "/v2/nothing-here", keys.north)
     assert missing.status_code == 404 and missing.is_json
+    assert missing.headers["X-RateLimit-Max"] == "100"
     wrong_method = api("PATCH", "/v1/contacts/", keys.north)
     assert wrong_method.status_code == 405 and wrong_method.is_json
 
