@@ -58,7 +58,7 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     import views
-    from blueprints import api, auth, dashboard, docs, notifications, public
+    from blueprints import activity, api, auth, dashboard, docs, notifications, public
     views.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
@@ -66,4 +66,5 @@ def create_app(test_config=None):
     api.init_app(app)
     public.init_app(app)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(activity.bp)
     return app

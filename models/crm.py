@@ -15,6 +15,7 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    JOIN,
 )
 
 from .base import BaseModel, utcnow
@@ -106,6 +107,9 @@ class Contact(Resource):
         return query
 
 
+RECENT = 50  # rows of each kind the staff's activity page shows
+
+
 class Workflow(Resource):
     location = ForeignKeyField(Location, backref="workflows", on_delete="CASCADE")
     name = CharField(max_length=200)
@@ -126,6 +130,17 @@ class Enrollment(BaseModel):
 
     class Meta:
         indexes = ((("contact", "workflow"), True),)
+
+    @classmethod
+    def recent(cls, location):
+        """A location's latest enrollments, with their contact and workflow."""
+        return (
+            cls.select(cls, Contact, Workflow)
+            .join(Contact).switch(cls).join(Workflow)
+            .where(Workflow.location == location)
+            .order_by(cls.created_at.desc(), cls.id.desc())
+            .limit(RECENT)
+        )
 
 
 class Form(Resource):
@@ -160,6 +175,16 @@ class FormSubmission(Resource):
             query = query.where(cls.created_at < end)
         return query.order_by(cls.created_at.desc(), cls.id.desc())
 
+    @classmethod
+    def recent(cls, location):
+        """A location's latest submissions, with their form."""
+        return (
+            cls.select(cls, Form).join(Form)
+            .where(cls.location == location)
+            .order_by(cls.created_at.desc(), cls.id.desc())
+            .limit(RECENT)
+        )
+
 
 class TriggerLink(Resource):
     location = ForeignKeyField(Location, backref="trigger_links", on_delete="CASCADE")
@@ -177,3 +202,15 @@ class LinkClick(BaseModel):
 
     class Meta:
         indexes = ((("link", "created_at"), False),)
+
+    @classmethod
+    def recent(cls, location):
+        """A location's latest trigger-link clicks, with their link and contact (if known)."""
+        return (
+            cls.select(cls, TriggerLink, Contact)
+            .join(TriggerLink).switch(cls).join(Contact, JOIN.LEFT_OUTER)
+            .where(TriggerLink.location == location)
+            .order_by(cls.created_at.desc(), cls.id.desc())
+            .limit(RECENT)
+        )
+
