@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from openapi_spec_validator import validate
 
 import tokens
 from blueprints.api.common import ROUTES
@@ -73,3 +74,8 @@ def test_the_documents_need_no_key_and_no_version_header(client):
     for version in ("v1", "v2"):
         response = client.get(f"/{version}/openapi.json")
         assert response.status_code == 200 and response.is_json
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_documents_are_valid_openapi_3_1(client, version):
+    validate(client.get(f"/{version}/openapi.json").get_json())
