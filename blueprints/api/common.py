@@ -18,6 +18,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 import apikeys
 import audit
 import inputs
+import openapi
 import ratelimit
 import tokens
 from inputs import Field
@@ -46,11 +47,10 @@ def not_found(thing):
     return ApiError(404, f"{thing} not found")
 
 
-def error_response(status, message, headers=None):
+def error_response(status, message):
     """The contract's error body: {"statusCode", "error", "message"}."""
     response = jsonify(statusCode=status, error=HTTP_STATUS_CODES.get(status, "Error"), message=message)
     response.status_code = status
-    response.headers.update(headers or {})
     return response
 
 
@@ -199,8 +199,6 @@ def init_blueprint(bp):
 
     @bp.route("/openapi.json")
     def openapi_document():
-        import openapi
-
         return openapi.build(bp.name, request.host_url)
 
     @bp.errorhandler(ApiError)
