@@ -81,9 +81,16 @@ _PHONE = re.compile(r"\+?[0-9 ().\-/]{3,30}")
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 
 
+def has_nul(text):
+    """True when `text` holds a NUL character (PostgreSQL cannot store one in text)."""
+    return "\x00" in text
+
+
 def _string(field, value):
     if not isinstance(value, str):
         raise ValueError(f"{field.name} must be a string")
+    if has_nul(value):
+        raise ValueError(f"{field.name} must not contain NUL characters")
     value = value.strip()
     if len(value) > field.max_length:
         raise ValueError(f"{field.name} must be at most {field.max_length} characters")
@@ -137,6 +144,8 @@ def clean_tags(value, name="tags"):
         raise ValueError(f"{name} must be an array of strings")
     tags, seen = [], set()
     for tag in (tag.strip() for tag in value):
+        if has_nul(tag):
+            raise ValueError(f"{name} must not contain NUL characters")
         if not tag or len(tag) > 100:
             raise ValueError(f"{name} must hold tags of 1 to 100 characters")
         if tag.casefold() not in seen:
@@ -264,6 +273,8 @@ def clean_submission(fields):
             problems.append((name, f"{name} must be a string"))
         elif len(str(value)) > MAX_FORM_VALUE:
             problems.append((name, f"{name} must be at most {MAX_FORM_VALUE} characters"))
+        elif has_nul(name + str(value)):
+            problems.append((name.replace("\x00", ""), f"{name.replace(chr(0), '')} must not contain NUL characters"))
         else:
             cleaned[name] = str(value).strip()
     if problems:

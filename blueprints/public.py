@@ -7,15 +7,13 @@
   never says which contact the submission matched.
 """
 
-import json
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest, HTTPException
 
 import crm
 import inputs
 from blueprints.api import shapes
-from blueprints.api.common import error_response
+from blueprints.api.common import ApiError, error_response, json_body
 from extensions import csrf
 from models import Form, TriggerLink
 
@@ -44,6 +42,11 @@ def public_error(error):
     return render_template("errors/error.html", status=error.code, title=error.name, message=message), error.code
 
 
+@bp.errorhandler(ApiError)
+def malformed_json(error):
+    return error_response(error.status, error.message)
+
+
 @bp.route("/l/<linkId>")
 def follow_link(linkId):
     link = TriggerLink.public(linkId)
@@ -55,11 +58,7 @@ def follow_link(linkId):
 
 def _submitted_fields():
     if request.is_json:
-        try:
-            fields = json.loads(request.get_data() or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest("The body is not valid JSON") from None
-        return fields
+        return json_body()
     if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise BadRequest("Send the form as application/x-www-form-urlencoded, multipart/form-data or JSON")
     return request.form.to_dict(flat=True)

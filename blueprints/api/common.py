@@ -220,7 +220,7 @@ def json_body():
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
         raise ApiError(400, "The body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(422, "The body must be a JSON object")
@@ -243,8 +243,8 @@ def str_arg(name, source=None, max_length=255):
     value = request.args.get(name) if source is None else source.get(name)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > max_length:
-        raise ApiError(422, f"{name} must be a string of at most {max_length} characters")
+    if not isinstance(value, str) or len(value) > max_length or inputs.has_nul(value):
+        raise ApiError(422, f"{name} must be a string of at most {max_length} characters, without NUL")
     return value.strip() or None
 
 

@@ -107,7 +107,7 @@ def submissions_page(location):
     form = find(Form, location, form_id, "Form") if form_id else None
     start, end = date_arg("startAt"), date_arg("endAt")
     if end is not None and len(request.args["endAt"].strip()) == 10:  # a whole day: up to its end
-        end += datetime.timedelta(days=1)
+        end = end + datetime.timedelta(days=1) if end.date() < datetime.date.max else None
     query = FormSubmission.filtered(location, form, str_arg("q"), start, end)
     total = query.count()
     return {

@@ -117,3 +117,39 @@ def test_a_failure_midway_leaves_nothing_half_written(api, keys, crm_data, tenan
     with db.connection_context():
         assert TriggerLink.select().count() == before
         assert Location.select().count() == 3
+
+
+def test_nul_characters_are_refused_not_a_500(api, client, keys, crm_data, tenants):
+    """PostgreSQL cannot store NUL in text: every way in is refused with a named field."""
+    cases = [
+        ("POST", "/v1/contacts/", {"firstName": "a\u0000b"}, "firstName"),
+        ("POST", "/v2/contacts/", {"email": "a@b.co", "tags": ["x\u0000"]}, "tags"),
+        ("POST", "/v2/links/", {"name": "n\u0000", "redirectTo": "https://example.com"}, "name"),
+        ("POST", "/v2/contacts/search", {"query": "\u0000"}, "query"),
+        ("GET", "/v1/contacts/?query=%00", None, "query"),
+        ("GET", "/v1/forms/submissions?q=%00", None, "q"),
+        ("GET", "/v1/contacts/lookup?email=%00", None, "email"),
+    ]
+    for method, path, body, field in cases:
+        response = api(method, path, keys.north, body=body)
+        assert response.status_code == 422, (path, response.get_json())
+        assert field in response.get_json()["message"]
+    form = client.post(f"/f/{crm_data.north_form.id}", json={"email": "a@b.co", "note": "x\u0000y"})
+    assert form.status_code == 422 and "note" in form.get_json()["message"]
+    assert client.get(f"/l/{crm_data.north_link.id}?contact_id=%00").status_code == 302
+
+
+def test_extreme_numbers_and_dates_are_answered_not_500(api, keys, crm_data):
+    for path in ("/v1/forms/submissions?endAt=9999-12-31", "/v1/forms/submissions?startAt=0001-01-01",
+                 "/v1/contacts/?startAfter=99999999999999", "/v1/forms/submissions?page=1000000&limit=100",
+                 "/v2/forms/?skip=1000000"):
+        assert api("GET", path, keys.north).status_code == 200, path
+    for path in ("/v1/contacts/?startAfter=999999999999999", "/v1/contacts/?limit=99999999999999999999",
+                 "/v1/forms/submissions?endAt=10000-01-01"):
+        assert api("GET", path, keys.north).status_code == 422, path
+
+
+def test_absurdly_nested_json_is_400(api, client, keys, crm_data):
+    nested = "[" * 200_000 + "]" * 200_000
+    assert api("POST", "/v1/contacts/", keys.north, body=nested).status_code == 400
+    assert client.post(f"/f/{crm_data.north_form.id}", data=nested, content_type="application/json").status_code == 400
