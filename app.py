@@ -4,6 +4,7 @@ import os
 
 from flask import Flask
 from redis import Redis
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 from extensions import csrf, htmx, login_manager
@@ -52,12 +53,20 @@ def create_app(test_config=None):
         if not db.is_closed():
             db.close()
 
+    if app.config["TRUSTED_PROXY_COUNT"]:  # client IP and scheme from the proxies' X-Forwarded-* headers
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
     import views
-    from blueprints import audit_log, auth, dashboard, keys, notifications
+    from blueprints import activity, api, audit_log, auth, dashboard, docs, keys, notifications, public
     views.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(keys.bp)
     app.register_blueprint(audit_log.bp)
+    api.init_app(app)
+    public.init_app(app)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(activity.bp)
     return app

@@ -85,4 +85,10 @@ def from_environment():
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "RQ_QUEUE": _env("RQ_QUEUE", "keyhouse"),
         "SWEEP_INTERVAL_SECONDS": _int("SWEEP_INTERVAL_SECONDS", 300),
+        # The API: per-key rate limits, failed-authentication bursts, proxies in front.
+        "RATE_LIMIT_BURST": _int("RATE_LIMIT_BURST", 100),
+        "RATE_LIMIT_BURST_SECONDS": _int("RATE_LIMIT_BURST_SECONDS", 10),
+        "RATE_LIMIT_DAILY": _int("RATE_LIMIT_DAILY", 200_000),
+        "AUTH_FAILURE_BURST": _int("AUTH_FAILURE_BURST", 20),
+        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
     }

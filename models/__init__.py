@@ -2,10 +2,14 @@
 
 from .activity import AuditEvent, Notification
 from .base import BaseModel, db, open_database, utcnow
+from .crm import Contact, Enrollment, Form, FormSubmission, LinkClick, TriggerLink, Workflow
 from .keys import ApiKey, KeyStatus
 from .tenancy import Agency, Location, Role, User, UserLocation
 
-ALL_MODELS = [Agency, Location, User, UserLocation, ApiKey, AuditEvent, Notification]
+ALL_MODELS = [
+    Agency, Location, User, UserLocation, ApiKey, AuditEvent, Notification,
+    Contact, Workflow, Enrollment, Form, FormSubmission, TriggerLink, LinkClick,
+]
 
 __all__ = [
     "ALL_MODELS",
@@ -13,6 +17,13 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "BaseModel",
+    "Contact",
+    "Enrollment",
+    "Form",
+    "FormSubmission",
+    "LinkClick",
+    "TriggerLink",
+    "Workflow",
     "KeyStatus",
     "Location",
     "Notification",

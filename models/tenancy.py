@@ -10,6 +10,7 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import BaseModel, utcnow
+from .fields import JSONField, is_id, new_id
 
 
 class Agency(BaseModel):
@@ -21,9 +22,36 @@ class Location(BaseModel):
     agency = ForeignKeyField(Agency, backref="locations", on_delete="CASCADE")
     name = CharField(max_length=200)
     created_at = DateTimeField(default=utcnow)
+    # The API's view of a location (API 1.0 / 2.0 "Location" fields).
+    api_id = CharField(max_length=20, unique=True, default=new_id)  # the API's locationId
+    address = CharField(max_length=255, null=True)
+    city = CharField(max_length=100, null=True)
+    state = CharField(max_length=100, null=True)
+    country = CharField(max_length=100, null=True)
+    postal_code = CharField(max_length=20, null=True)
+    website = CharField(max_length=500, null=True)
+    timezone = CharField(max_length=100, null=True)
+    email = CharField(max_length=254, null=True)
+    phone = CharField(max_length=30, null=True)
+    settings = JSONField(default=dict)
+    social = JSONField(default=dict)
 
     class Meta:
         indexes = ((("agency", "name"), False),)
+
+    @classmethod
+    def by_api_id(cls, api_id):
+        """The location with this API id, or None (no query for a malformed id)."""
+        return cls.get_or_none(cls.api_id == api_id) if is_id(api_id) else None
+
+    @classmethod
+    def of_agency(cls, agency_id, email=None, descending=False):
+        """An agency's locations by creation (the API's list and search), optionally by email."""
+        query = cls.select().where(cls.agency == agency_id)
+        if email:
+            query = query.where(cls.email == email)
+        order = (cls.created_at.desc(), cls.id.desc()) if descending else (cls.created_at, cls.id)
+        return query.order_by(*order)
 
 
 class Role:

@@ -404,7 +404,7 @@ def test_list_pages_fifty_at_a_time(as_user, tenants):
 def test_empty_state_explains_keys_and_links_to_the_docs(as_user, tenants):
     html = as_user("admin@acme.test").page()
     assert "No agency keys yet." in html and "No location keys yet." in html
-    assert 'href="/docs"' in html
+    assert 'href="/docs/"' in html
 
 
 def test_keys_pending_deletion_show_days_left(as_user, tenants, app):

@@ -1,0 +1,309 @@
+"""What every API route of both versions shares: the route table, authentication,
+scopes and key kinds, rate limits, errors, JSON bodies and query parameters.
+
+One request goes: Version header (API 2.0) → bearer key (401) → rate limit (429)
+→ key kind and scope of the route (403) → the view (404, 422, ...). The verified
+key is kept in `g.api_key` for the rest of the request. A successful answer
+moves the key's activity clock (apikeys.record_use).
+"""
+
+import dataclasses
+import json
+import logging
+import re
+
+from flask import current_app, g, jsonify, request
+from werkzeug.http import HTTP_STATUS_CODES
+
+import apikeys
+import audit
+import inputs
+import openapi
+import ratelimit
+import tokens
+from inputs import Field
+from models import Location
+from views import API_PREFIXES
+
+log = logging.getLogger("keyhouse.api")
+
+VERSIONS = ("2021-07-28", "2021-04-15", "v3")  # accepted values of API 2.0's Version header
+
+AUTH_MESSAGES = {
+    apikeys.Authentication.MALFORMED: "Missing or malformed API key",
+    apikeys.Authentication.INVALID: "Invalid API key",
+    apikeys.Authentication.DEACTIVATED: "API key is deactivated",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def not_found(thing):
+    return ApiError(404, f"{thing} not found")
+
+
+def error_response(status, message):
+    """The contract's error body: {"statusCode", "error", "message"}."""
+    response = jsonify(statusCode=status, error=HTTP_STATUS_CODES.get(status, "Error"), message=message)
+    response.status_code = status
+    return response
+
+
+# --- the route table (also the source of the OpenAPI documents) ---------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    version: str  # "v1" | "v2"
+    method: str
+    rule: str  # the Flask rule below the version prefix, e.g. "/contacts/<contactId>"
+    endpoint: str
+    summary: str
+    scope: str
+    kind: str | None  # tokens.LOCATION / tokens.AGENCY, or None when either kind may call
+    query: tuple = ()  # inputs.Field
+    body: tuple = ()  # inputs.Field
+    required: tuple = ()  # required body fields
+    response: object = None  # see openapi.py for the notation
+    status: int = 200
+
+    @property
+    def path(self):
+        """The OpenAPI path: /v2/contacts/{contactId}."""
+        return f"/{self.version}" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
+
+    @property
+    def path_params(self):
+        return re.findall(r"<(?:\w+:)?(\w+)>", self.rule)
+
+
+ROUTES = {}  # endpoint -> Route, for every API route of both versions
+
+
+def route(bp, method, rule, **meta):
+    """Register `view` on `bp` for one method and record the route in ROUTES."""
+
+    def decorator(view):
+        endpoint = view.__name__
+        bp.add_url_rule(rule, endpoint, view, methods=[method])
+        ROUTES[f"{bp.name}.{endpoint}"] = Route(bp.name, method, rule, endpoint, **meta)
+        return view
+
+    return decorator
+
+
+def param(name, kind, description="", max_length=255):
+    """A query parameter or body field (the same Field the CRM's inputs use)."""
+    return Field(name, "", kind, max_length, description)
+
+
+# --- per request ---------------------------------------------------------------------
+
+
+def _redacted(text):
+    return re.sub(tokens.SCANNER_REGEX, "[key]", text)
+
+
+def _bearer_token():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _refuse(problem, key):
+    """Log and count a failed authentication (never the token), then answer 401."""
+    ip = request.remote_addr
+    log.warning(
+        "API authentication failed: %s, %s %s from %s%s",
+        problem, request.method, _redacted(request.path), ip, f" (key {key.hint})" if key else "",
+    )
+    failures = ratelimit.count_failure(ip)
+    if failures == current_app.config["AUTH_FAILURE_BURST"]:  # once per window and IP
+        log.warning("Burst of %d failed API authentications from %s", failures, ip)
+        if key is not None:
+            audit.record(
+                "auth_failures", agency_id=key.agency_id, key=key, ip=ip,
+                detail=f"{failures} failed API requests from {ip} in {ratelimit.FAILURE_WINDOW_SECONDS // 60} minutes",
+            )
+    raise ApiError(401, AUTH_MESSAGES[problem])
+
+
+def authenticate():
+    """The verified key of this request (g.api_key), or ApiError 401."""
+    token = _bearer_token()
+    result = apikeys.authenticate(token) if token else apikeys.Authentication(None, apikeys.Authentication.MALFORMED)
+    if result.problem:
+        _refuse(result.problem, result.key)
+    g.api_key = result.key
+    return result.key
+
+
+def check_version():
+    version = request.headers.get("Version")
+    allowed = ", ".join(VERSIONS)
+    if not version:
+        raise ApiError(400, f"The Version header is required on API 2.0 (one of {allowed})")
+    if version.strip() not in VERSIONS:
+        raise ApiError(400, f"The Version header must be one of {allowed}")
+
+
+def guard():
+    """before_request of both API blueprints: everything a route needs before its view runs."""
+    route_ = ROUTES.get(request.endpoint)
+    if route_ is None:  # the OpenAPI document: public
+        return
+    if route_.version == "v2":
+        check_version()
+    key = authenticate()
+    usage = ratelimit.hit(key.id)
+    g.api_usage = usage
+    if usage.limited:
+        raise ApiError(429, f"Rate limit exceeded; retry after {usage.retry_after} seconds")
+    if route_.kind and key.kind != route_.kind:
+        if route_.kind == tokens.LOCATION:
+            raise ApiError(403, "This route needs a location key (on API 1.0 agency keys cannot act on location resources)")
+        raise ApiError(403, "This route needs an agency key")
+    if route_.scope not in key.scope_list:
+        raise ApiError(403, f"This key is not authorized for {route_.scope}")
+
+
+def limit_headers(response):
+    """after_request of the app: the X-RateLimit-* headers on every API response.
+
+    Remaining counts are those of the request's key; without a key (401, unknown
+    paths, the OpenAPI documents) only the configured limits are sent.
+    """
+    if request.path.startswith(API_PREFIXES):
+        usage = g.get("api_usage") or ratelimit.limits()
+        for name, value in usage.headers().items():
+            response.headers.setdefault(name, value)
+    return response
+
+
+def record_use(response):
+    """after_request of both API blueprints: a successful answer moves the key's activity clock."""
+    key = g.get("api_key")
+    if key is not None and response.status_code < 400:
+        apikeys.record_use(key, request.remote_addr, request.user_agent.string)
+    return response
+
+
+def init_blueprint(bp):
+    """Authentication, limits, errors and the OpenAPI document for one version's blueprint."""
+    bp.before_request(guard)
+    bp.after_request(record_use)
+
+    @bp.route("/openapi.json")
+    def openapi_document():
+        return openapi.build(bp.name, request.host_url)
+
+    @bp.errorhandler(ApiError)
+    def api_error(error):
+        return error_response(error.status, error.message)
+
+    @bp.errorhandler(inputs.Invalid)
+    def invalid(error):
+        return error_response(422, str(error))
+
+
+# --- inputs --------------------------------------------------------------------------
+
+
+def json_body():
+    """The request body as a JSON object ({} when empty)."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
+        raise ApiError(400, "The body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(422, "The body must be a JSON object")
+    return body
+
+
+def int_arg(name, default, minimum, maximum, source=None):
+    """A whole-number query parameter (or body field, from `source`) within bounds."""
+    value = request.args.get(name) if source is None else source.get(name)
+    if value is None or value == "":
+        return default
+    if source is None and re.fullmatch(r"-?\d{1,15}", value.strip()):  # query strings are text; bodies are typed
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ApiError(422, f"{name} must be a whole number from {minimum} to {maximum}")
+    return value
+
+
+def str_arg(name, source=None, max_length=255):
+    value = request.args.get(name) if source is None else source.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > max_length or inputs.has_nul(value):
+        raise ApiError(422, f"{name} must be a string of at most {max_length} characters, without NUL")
+    return value.strip() or None
+
+
+def choice_arg(name, choices, default):
+    value = request.args.get(name) or default
+    if value not in choices:
+        raise ApiError(422, f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
+def date_arg(name):
+    """A YYYY-MM-DD (or ISO 8601 date-time) query parameter as a naive UTC datetime."""
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        return inputs.parse_time(value, name)
+    except inputs.Invalid:
+        raise ApiError(422, f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time") from None
+
+
+# --- whose resources -----------------------------------------------------------------
+
+
+def acting_location(body=None):
+    """The location this request acts for.
+
+    A location key acts for its own location; a `locationId` it names must be
+    that one. An agency key (API 2.0 only) must name one of its agency's
+    locations. Anything else is "Location not found".
+    """
+    key = g.api_key
+    requested = body.get("locationId") if body and "locationId" in body else request.args.get("locationId")
+    if requested is not None and not isinstance(requested, str):
+        raise ApiError(422, "locationId must be a string")
+    if key.kind == tokens.LOCATION:
+        location = key.location
+        if requested and requested != location.api_id:
+            raise not_found("Location")
+        return location
+    if not requested:
+        raise ApiError(422, "locationId is required with an agency key")
+    location = Location.by_api_id(requested)
+    if location is None or location.agency_id != key.agency_id:
+        raise not_found("Location")
+    return location
+
+
+def agency_location(location_id):
+    """A location of the calling agency key's agency, or 404."""
+    location = Location.by_api_id(location_id)
+    if location is None or location.agency_id != g.api_key.agency_id:
+        raise not_found("Location")
+    return location
+
+
+def find(model, location, resource_id, thing):
+    """The `model` row `resource_id` of `location`, or 404 "<thing> not found"."""
+    found = model.find(location, resource_id)
+    if found is None:
+        raise not_found(thing)
+    return found

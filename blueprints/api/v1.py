@@ -1,0 +1,141 @@
+"""API 1.0 (`/v1`): HighLevel's v1 paths. Location resources need a location key
+(the key's own location); locations need an agency key. No Version header."""
+
+from flask import Blueprint, g
+
+import crm
+import inputs
+from models import Location
+from tokens import AGENCY, LOCATION
+
+from . import resources, shapes
+from .common import agency_location, init_blueprint, json_body, param, route
+from .resources import CONTACTS_QUERY, ENROLL_BODY, SORT_QUERY, SUBMISSIONS_QUERY, TAGS_BODY
+
+bp = Blueprint("v1", __name__, url_prefix="/v1")
+init_blueprint(bp)
+
+
+def here():
+    """The location a location key acts for."""
+    return g.api_key.location
+
+
+@route(bp, "GET", "/contacts/", summary="List contacts", scope="contacts.readonly", kind=LOCATION,
+       query=CONTACTS_QUERY + SORT_QUERY, response={"contacts": ["Contact"], "meta": "ContactsMeta"})
+def list_contacts():
+    return resources.contacts_page(here(), sortable=True)
+
+
+@route(bp, "POST", "/contacts/", summary="Create a contact", scope="contacts.write", kind=LOCATION,
+       body=inputs.CONTACT_FIELDS, response={"contact": "Contact"})
+def create_contact():
+    return {"contact": shapes.contact(crm.create_contact(here(), json_body()))}
+
+
+@route(bp, "GET", "/contacts/lookup", summary="Find contacts by email or phone", scope="contacts.readonly",
+       kind=LOCATION, query=(param("email", "email"), param("phone", "phone")), response={"contacts": ["Contact"]})
+def lookup_contacts():
+    return resources.lookup(here())
+
+
+@route(bp, "GET", "/contacts/<contactId>", summary="Get a contact", scope="contacts.readonly", kind=LOCATION,
+       response={"contact": "Contact"})
+def get_contact(contactId):
+    return {"contact": shapes.contact(resources.contact(here(), contactId))}
+
+
+@route(bp, "PUT", "/contacts/<contactId>", summary="Update a contact", scope="contacts.write", kind=LOCATION,
+       body=inputs.CONTACT_FIELDS, response={"contact": "Contact"})
+def update_contact(contactId):
+    found = resources.contact(here(), contactId)
+    return {"contact": shapes.contact(crm.update_contact(found, json_body()))}
+
+
+@route(bp, "DELETE", "/contacts/<contactId>", summary="Delete a contact", scope="contacts.write", kind=LOCATION,
+       response={})
+def delete_contact(contactId):
+    crm.delete_contact(resources.contact(here(), contactId))
+    return {}
+
+
+@route(bp, "POST", "/contacts/<contactId>/tags/", summary="Add tags to a contact", scope="contacts.write",
+       kind=LOCATION, body=TAGS_BODY, required=("tags",), response={"tags": ["string"]})
+def add_tags(contactId):
+    return resources.change_tags(here(), contactId, add=True)
+
+
+@route(bp, "DELETE", "/contacts/<contactId>/tags/", summary="Remove tags from a contact", scope="contacts.write",
+       kind=LOCATION, body=TAGS_BODY, required=("tags",), response={"tags": ["string"]})
+def remove_tags(contactId):
+    return resources.change_tags(here(), contactId, add=False)
+
+
+@route(bp, "POST", "/contacts/<contactId>/workflow/<workflowId>", summary="Add a contact to a workflow",
+       scope="contacts.write", kind=LOCATION, body=ENROLL_BODY, response={})
+def enroll(contactId, workflowId):
+    resources.change_enrollment(here(), contactId, workflowId, add=True)
+    return {}
+
+
+@route(bp, "DELETE", "/contacts/<contactId>/workflow/<workflowId>", summary="Remove a contact from a workflow",
+       scope="contacts.write", kind=LOCATION, response={})
+def unenroll(contactId, workflowId):
+    resources.change_enrollment(here(), contactId, workflowId, add=False)
+    return {}
+
+
+@route(bp, "GET", "/workflows/", summary="List workflows", scope="workflows.readonly", kind=LOCATION,
+       response={"workflows": ["Workflow"]})
+def list_workflows():
+    return resources.workflows(here())
+
+
+@route(bp, "GET", "/forms/", summary="List forms", scope="forms.readonly", kind=LOCATION,
+       response={"forms": ["Form"]})
+def list_forms():
+    forms, _ = resources.forms(here())
+    return {"forms": forms}
+
+
+@route(bp, "GET", "/forms/submissions", summary="List form submissions", scope="forms.readonly", kind=LOCATION,
+       query=SUBMISSIONS_QUERY, response={"submissions": ["Submission"], "meta": "PageMeta"})
+def list_submissions():
+    return resources.submissions_page(here())
+
+
+@route(bp, "GET", "/links/", summary="List trigger links", scope="links.readonly", kind=LOCATION,
+       response={"links": ["Link"]})
+def list_links():
+    return resources.links(here())
+
+
+@route(bp, "GET", "/locations/", summary="List the agency's locations", scope="locations.readonly", kind=AGENCY,
+       response={"locations": ["Location"]})
+def list_locations():
+    return {"locations": [shapes.location(row) for row in Location.of_agency(g.api_key.agency_id)]}
+
+
+@route(bp, "POST", "/locations/", summary="Create a location", scope="locations.write", kind=AGENCY,
+       body=inputs.LOCATION_FIELDS, required=("name",), response="Location")
+def create_location():
+    return shapes.location(crm.create_location(g.api_key.agency_id, json_body()))
+
+
+@route(bp, "GET", "/locations/<locationId>", summary="Get a location", scope="locations.readonly", kind=AGENCY,
+       response="Location")
+def get_location(locationId):
+    return shapes.location(agency_location(locationId))
+
+
+@route(bp, "PUT", "/locations/<locationId>", summary="Update a location", scope="locations.write", kind=AGENCY,
+       body=inputs.LOCATION_FIELDS, response="Location")
+def update_location(locationId):
+    return shapes.location(crm.update_location(agency_location(locationId), json_body()))
+
+
+@route(bp, "DELETE", "/locations/<locationId>", summary="Delete a location and everything in it",
+       scope="locations.write", kind=AGENCY, response={})
+def delete_location(locationId):
+    crm.delete_location(agency_location(locationId))
+    return {}

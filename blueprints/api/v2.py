@@ -1,0 +1,202 @@
+"""API 2.0 (`/v2`): HighLevel's services paths, with the Version header.
+
+A location key acts for its own location; an agency key acts for one of its
+agency's locations when the request names it with `locationId`.
+"""
+
+from flask import Blueprint, g
+
+import crm
+import inputs
+from models import Contact, Location, TriggerLink
+from tokens import AGENCY
+
+from . import resources, shapes
+from .common import (
+    acting_location,
+    choice_arg,
+    find,
+    init_blueprint,
+    int_arg,
+    json_body,
+    not_found,
+    param,
+    route,
+    str_arg,
+)
+from .resources import CONTACTS_QUERY, ENROLL_BODY, SUBMISSIONS_QUERY, TAGS_BODY
+
+bp = Blueprint("v2", __name__, url_prefix="/v2")
+init_blueprint(bp)
+
+LOCATION_ID = param("locationId", "id", "the location acted for (required with an agency key)")
+ON_LOCATION = (LOCATION_ID,)
+
+
+@route(bp, "POST", "/contacts/", summary="Create a contact", scope="contacts.write", kind=None,
+       body=(LOCATION_ID,) + inputs.CONTACT_FIELDS, required=("locationId",), response={"contact": "Contact"}, status=201)
+def create_contact():
+    body = json_body()
+    contact = crm.create_contact(acting_location(body), body)
+    return {"contact": shapes.contact(contact)}, 201
+
+
+@route(bp, "POST", "/contacts/upsert", summary="Create or update a contact (matched by email, then phone)",
+       scope="contacts.write", kind=None, body=(LOCATION_ID,) + inputs.CONTACT_FIELDS, required=("locationId",),
+       response={"new": "boolean", "contact": "Contact"})
+def upsert_contact():
+    body = json_body()
+    contact, new = crm.upsert_contact(acting_location(body), body)
+    return {"new": new, "contact": shapes.contact(contact)}
+
+
+@route(bp, "GET", "/contacts/", summary="List contacts", scope="contacts.readonly", kind=None,
+       query=ON_LOCATION + CONTACTS_QUERY, response={"contacts": ["Contact"], "meta": "ContactsMeta"})
+def list_contacts():
+    return resources.contacts_page(acting_location())
+
+
+@route(bp, "POST", "/contacts/search", summary="Search contacts", scope="contacts.readonly", kind=None,
+       body=(LOCATION_ID, param("query", "string", "text to find"), param("pageLimit", "integer", "1-100 (default 20)"),
+             param("page", "integer", "from 1")),
+       required=("locationId",), response={"contacts": ["Contact"], "total": "integer"})
+def search_contacts():
+    body = json_body()
+    location = acting_location(body)
+    limit = int_arg("pageLimit", 20, 1, resources.MAX_LIMIT, source=body)
+    page = int_arg("page", 1, 1, 10**6, source=body)
+    query = Contact.matching(location, str_arg("query", source=body)).order_by(
+        Contact.date_added, Contact.id
+    )
+    return {"contacts": [shapes.contact(row) for row in query.paginate(page, limit)], "total": query.count()}
+
+
+@route(bp, "GET", "/contacts/<contactId>", summary="Get a contact", scope="contacts.readonly", kind=None,
+       query=ON_LOCATION, response={"contact": "Contact"})
+def get_contact(contactId):
+    return {"contact": shapes.contact(resources.contact(acting_location(), contactId))}
+
+
+@route(bp, "PUT", "/contacts/<contactId>", summary="Update a contact", scope="contacts.write", kind=None,
+       query=ON_LOCATION, body=inputs.CONTACT_FIELDS, response={"succeeded": "boolean", "contact": "Contact"})
+def update_contact(contactId):
+    body = json_body()
+    found = resources.contact(acting_location(body), contactId)
+    return {"succeeded": True, "contact": shapes.contact(crm.update_contact(found, body))}
+
+
+@route(bp, "DELETE", "/contacts/<contactId>", summary="Delete a contact", scope="contacts.write", kind=None,
+       query=ON_LOCATION, response={"succeeded": "boolean"})
+def delete_contact(contactId):
+    crm.delete_contact(resources.contact(acting_location(), contactId))
+    return {"succeeded": True}
+
+
+@route(bp, "POST", "/contacts/<contactId>/tags", summary="Add tags to a contact", scope="contacts.write",
+       kind=None, query=ON_LOCATION, body=TAGS_BODY, required=("tags",), response={"tags": ["string"]})
+def add_tags(contactId):
+    return resources.change_tags(acting_location(), contactId, add=True)
+
+
+@route(bp, "DELETE", "/contacts/<contactId>/tags", summary="Remove tags from a contact", scope="contacts.write",
+       kind=None, query=ON_LOCATION, body=TAGS_BODY, required=("tags",), response={"tags": ["string"]})
+def remove_tags(contactId):
+    return resources.change_tags(acting_location(), contactId, add=False)
+
+
+@route(bp, "POST", "/contacts/<contactId>/workflow/<workflowId>", summary="Add a contact to a workflow",
+       scope="contacts.write", kind=None, query=ON_LOCATION, body=ENROLL_BODY, response={"succeeded": "boolean"})
+def enroll(contactId, workflowId):
+    resources.change_enrollment(acting_location(), contactId, workflowId, add=True)
+    return {"succeeded": True}
+
+
+@route(bp, "DELETE", "/contacts/<contactId>/workflow/<workflowId>", summary="Remove a contact from a workflow",
+       scope="contacts.write", kind=None, query=ON_LOCATION, response={"succeeded": "boolean"})
+def unenroll(contactId, workflowId):
+    resources.change_enrollment(acting_location(), contactId, workflowId, add=False)
+    return {"succeeded": True}
+
+
+@route(bp, "GET", "/workflows/", summary="List workflows", scope="workflows.readonly", kind=None,
+       query=ON_LOCATION, response={"workflows": ["Workflow"]})
+def list_workflows():
+    return resources.workflows(acting_location())
+
+
+@route(bp, "GET", "/forms/", summary="List forms", scope="forms.readonly", kind=None,
+       query=ON_LOCATION + (param("skip", "integer", "forms to skip"), param("limit", "integer", "1-100 (default 50)")),
+       response={"forms": ["Form"], "total": "integer"})
+def list_forms():
+    location = acting_location()
+    skip, limit = int_arg("skip", 0, 0, 10**6), int_arg("limit", 50, 1, resources.MAX_LIMIT)
+    forms, total = resources.forms(location, skip, limit)
+    return {"forms": forms, "total": total}
+
+
+@route(bp, "GET", "/forms/submissions", summary="List form submissions", scope="forms.readonly", kind=None,
+       query=ON_LOCATION + SUBMISSIONS_QUERY, response={"submissions": ["Submission"], "meta": "PageMeta"})
+def list_submissions():
+    return resources.submissions_page(acting_location())
+
+
+@route(bp, "GET", "/links/", summary="List trigger links", scope="links.readonly", kind=None,
+       query=ON_LOCATION, response={"links": ["Link"]})
+def list_links():
+    return resources.links(acting_location())
+
+
+@route(bp, "POST", "/links/", summary="Create a trigger link", scope="links.write", kind=None,
+       body=(LOCATION_ID,) + inputs.LINK_FIELDS, required=("locationId", "name", "redirectTo"),
+       response={"link": "Link"}, status=201)
+def create_link():
+    body = json_body()
+    return {"link": shapes.link(crm.create_link(acting_location(body), body))}, 201
+
+
+@route(bp, "GET", "/links/id/<linkId>", summary="Get a trigger link", scope="links.readonly", kind=None,
+       query=ON_LOCATION, response={"link": "Link"})
+def get_link(linkId):
+    return {"link": shapes.link(find(TriggerLink, acting_location(), linkId, "Link"))}
+
+
+@route(bp, "PUT", "/links/<linkId>", summary="Update a trigger link", scope="links.write", kind=None,
+       query=ON_LOCATION, body=inputs.LINK_FIELDS, response={"link": "Link"})
+def update_link(linkId):
+    body = json_body()
+    link = find(TriggerLink, acting_location(body), linkId, "Link")
+    return {"link": shapes.link(crm.update_link(link, body))}
+
+
+@route(bp, "DELETE", "/links/<linkId>", summary="Delete a trigger link", scope="links.write", kind=None,
+       query=ON_LOCATION, response={"succeeded": "boolean"})
+def delete_link(linkId):
+    crm.delete_link(find(TriggerLink, acting_location(), linkId, "Link"))
+    return {"succeeded": True}
+
+
+@route(bp, "GET", "/locations/search", summary="Search the agency's locations", scope="locations.readonly",
+       kind=AGENCY, query=(param("companyId", "string", "the agency's companyId"), param("skip", "integer"),
+                           param("limit", "integer", "1-100 (default 10)"), param("order", "string", "asc or desc"),
+                           param("email", "email", "only locations with this email")),
+       response={"locations": ["Location"]})
+def search_locations():
+    agency_id = g.api_key.agency_id
+    company = str_arg("companyId")
+    if company is not None and company != str(agency_id):
+        raise not_found("Company")
+    skip, limit = int_arg("skip", 0, 0, 10**6), int_arg("limit", 10, 1, resources.MAX_LIMIT)
+    order = choice_arg("order", ("asc", "desc"), "asc")
+    email = inputs.clean(inputs.LOCATION_FIELDS, {"email": str_arg("email")}).get("email")
+    rows = Location.of_agency(agency_id, email, descending=order == "desc").offset(skip).limit(limit)
+    return {"locations": [shapes.location(row) for row in rows]}
+
+
+@route(bp, "GET", "/locations/<locationId>", summary="Get a location", scope="locations.readonly", kind=None,
+       response={"location": "Location"})
+def get_location(locationId):
+    key = g.api_key
+    location = Location.by_api_id(locationId)
+    if location is None or location.agency_id != key.agency_id or (key.location_id and key.location_id != location.id):
+        raise not_found("Location")
+    return {"location": shapes.location(location)}

@@ -1,0 +1,107 @@
+"""Developer documentation, served by the app at /docs.
+
+Open to everyone, signed in or not: it holds no secret and no tenant data (the
+OpenAPI documents are public too), and the people who write integrations often
+hold a key but no dashboard account. Every number in it (limits, the
+inactivity rule, the key format, scopes) is read from the module or setting
+that owns it, and the examples use this server's own base URL.
+"""
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+import openapi
+import tokens
+from blueprints.api.common import AUTH_MESSAGES, ROUTES, VERSIONS
+
+bp = Blueprint("docs", __name__, url_prefix="/docs")
+
+PAGES = [
+    ("index", "Overview"),
+    ("authentication", "Keys, scopes and errors"),
+    ("guides", "Workflows, trigger links and forms"),
+    ("best_practices", "Keeping keys safe"),
+    ("reference", "API reference"),
+]
+
+
+def _context(**extra):
+    config = current_app.config
+    return {
+        "pages": PAGES,
+        "base_url": request.host_url.rstrip("/"),
+        "versions": VERSIONS,
+        "limits": {
+            "burst": config["RATE_LIMIT_BURST"],
+            "burst_seconds": config["RATE_LIMIT_BURST_SECONDS"],
+            "daily": config["RATE_LIMIT_DAILY"],
+        },
+        "inactivity_days": config["INACTIVITY_DAYS"],
+        "warn_days": config["WARN_DAYS"],
+        **extra,
+    }
+
+
+@bp.route("/")
+def index():
+    return render_template("docs/index.html", **_context())
+
+
+@bp.route("/authentication")
+def authentication():
+    by_scope = {}
+    for route in sorted(ROUTES.values(), key=lambda r: (r.version, r.rule)):
+        by_scope.setdefault(route.scope, []).append(route)
+    return render_template(
+        "docs/authentication.html",
+        **_context(
+            scopes=tokens.SCOPES,
+            by_scope=by_scope,
+            scanner_regex=tokens.SCANNER_REGEX,
+            prefixes=tokens.PREFIXES,
+            auth_messages=AUTH_MESSAGES,
+        ),
+    )
+
+
+@bp.route("/guides")
+def guides():
+    return render_template("docs/guides.html", **_context())
+
+
+@bp.route("/best-practices")
+def best_practices():
+    return render_template("docs/best_practices.html", **_context())
+
+
+@bp.route("/reference", defaults={"version": "v2"})
+@bp.route("/reference/<version>")
+def reference(version):
+    if version not in openapi.TITLES:
+        abort(404)
+    document = openapi.build(version, request.host_url)
+    operations = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+    return render_template(
+        "docs/reference.html",
+        **_context(version=version, document=document, operations=operations, describe=describe),
+    )
+
+
+def describe(schema):
+    """A schema in a few words: "string (email)", "array of Contact", "object {tags, contact}"."""
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = " or ".join(kind)
+    if kind == "array":
+        return f"array of {describe(schema.get('items', {}))}"
+    if kind == "object" and schema.get("properties"):
+        return "{" + ", ".join(f"{name}: {describe(value)}" for name, value in schema["properties"].items()) + "}"
+    if "enum" in schema:
+        return " | ".join(str(value) for value in schema["enum"])
+    detail = schema.get("format") or ("max " + str(schema["maxLength"]) if "maxLength" in schema else "")
+    return f"{kind or 'any'}" + (f" ({detail})" if detail else "")

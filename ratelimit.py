@@ -1,0 +1,127 @@
+"""Per-key rate limits and per-IP failure counts, kept in Redis.
+
+Two fixed windows per key: a burst window (RATE_LIMIT_BURST requests per
+RATE_LIMIT_BURST_SECONDS) and a day (RATE_LIMIT_DAILY requests per UTC day).
+Redis only ever holds counters keyed by ids and IPs, never a key.
+
+If Redis cannot be reached the API keeps answering (fail open): limits and
+failure counts are off until it returns. That is logged once when it happens
+and once when Redis is back, not on every request.
+"""
+
+import dataclasses
+import datetime
+import logging
+import math
+import time
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+log = logging.getLogger("keyhouse.ratelimit")
+
+FAILURE_WINDOW_SECONDS = 600  # failed authentications are counted per IP over 10 minutes
+
+
+@dataclasses.dataclass
+class Usage:
+    burst_max: int
+    burst_ms: int
+    daily_max: int
+    burst_count: int | None = None  # None when Redis could not be asked
+    daily_count: int | None = None
+    retry_after: int = 0  # seconds; > 0 when the request is over a limit
+
+    @property
+    def limited(self):
+        return self.retry_after > 0
+
+    def headers(self):
+        """The X-RateLimit-* headers of the contract (remaining counts only when known)."""
+        headers = {
+            "X-RateLimit-Max": str(self.burst_max),
+            "X-RateLimit-Interval-Milliseconds": str(self.burst_ms),
+            "X-RateLimit-Limit-Daily": str(self.daily_max),
+        }
+        if self.burst_count is not None:
+            headers["X-RateLimit-Remaining"] = str(max(0, self.burst_max - self.burst_count))
+            headers["X-RateLimit-Daily-Remaining"] = str(max(0, self.daily_max - self.daily_count))
+        if self.limited:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+
+def limits():
+    """The configured limits, before counting anything."""
+    config = current_app.config
+    return Usage(
+        burst_max=config["RATE_LIMIT_BURST"],
+        burst_ms=config["RATE_LIMIT_BURST_SECONDS"] * 1000,
+        daily_max=config["RATE_LIMIT_DAILY"],
+    )
+
+
+def _redis_call(work):
+    """work(redis) or None when Redis is unreachable; logs each change of reachability once."""
+    app = current_app._get_current_object()
+    health = app.extensions.setdefault("redis_health", {"down": False})
+    redis = app.extensions.get("redis")
+    try:
+        if redis is None:
+            raise RedisError("REDIS_URL is not set")
+        result = work(redis)
+    except (RedisError, OSError) as error:
+        if not health["down"]:
+            health["down"] = True
+            log.error("Redis is unreachable (%s): API rate limits and failure counts are off until it returns",
+                      type(error).__name__)
+        return None
+    if health["down"]:
+        health["down"] = False
+        log.warning("Redis is reachable again: API rate limits and failure counts are back on")
+    return result
+
+
+def hit(key_id, now=None):
+    """Count one request of key `key_id`; the Usage says whether it is over a limit."""
+    usage = limits()
+    now = time.time() if now is None else now
+    burst_seconds = usage.burst_ms // 1000
+    window = int(now // burst_seconds)
+    day = datetime.datetime.fromtimestamp(now, datetime.UTC)
+    burst_key = f"ratelimit:{key_id}:burst:{window}"
+    daily_key = f"ratelimit:{key_id}:day:{day:%Y%m%d}"
+
+    def count(redis):
+        pipe = redis.pipeline()
+        pipe.incr(burst_key)
+        pipe.expire(burst_key, burst_seconds + 1)
+        pipe.incr(daily_key)
+        pipe.expire(daily_key, 86400 + 60)
+        burst, _, daily, _ = pipe.execute()
+        return burst, daily
+
+    counts = _redis_call(count)
+    if counts is None:
+        return usage
+    usage.burst_count, usage.daily_count = counts
+    if usage.daily_count > usage.daily_max:
+        midnight = (day + datetime.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        usage.retry_after = max(1, math.ceil((midnight - day).total_seconds()))
+    elif usage.burst_count > usage.burst_max:
+        usage.retry_after = max(1, math.ceil((window + 1) * burst_seconds - now))
+    return usage
+
+
+def count_failure(ip):
+    """Count one failed authentication from `ip`; the count in the current window (None without Redis)."""
+    window = int(time.time() // FAILURE_WINDOW_SECONDS)
+    name = f"authfail:{ip or 'unknown'}:{window}"
+
+    def count(redis):
+        pipe = redis.pipeline()
+        pipe.incr(name)
+        pipe.expire(name, FAILURE_WINDOW_SECONDS + 1)
+        return pipe.execute()[0]
+
+    return _redis_call(count)

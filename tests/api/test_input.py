@@ -1,0 +1,155 @@
+"""Bad input: a clear JSON error naming the field, never a 500, nothing half-written."""
+
+import pytest
+
+from models import Contact, Location, TriggerLink, db
+
+
+def contact_count():
+    with db.connection_context():
+        return Contact.select().count()
+
+
+@pytest.mark.parametrize("path", ["/v1/contacts/", "/v2/contacts/"])
+@pytest.mark.parametrize("raw", ['{"email": ', "not json", "\xff\xfe", '{"a": 1}{'])
+def test_malformed_json_is_400(api, keys, crm_data, path, raw):
+    before = contact_count()
+    response = api("POST", path, keys.north, body=raw.encode("latin-1"))
+    assert response.status_code == 400
+    assert response.get_json() == {"statusCode": 400, "error": "Bad Request", "message": "The body is not valid JSON"}
+    assert contact_count() == before
+
+
+@pytest.mark.parametrize("raw", ["[1, 2]", '"text"', "42", "null"])
+def test_a_body_that_is_not_an_object_is_422(api, keys, crm_data, raw):
+    response = api("POST", "/v1/contacts/", keys.north, body=raw)
+    assert response.status_code == 422 and "JSON object" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("firstName", 5), ("firstName", ["a"]), ("firstName", "x" * 101), ("email", "no-at-sign"),
+    ("email", 5), ("phone", "call me"), ("phone", "+++"), ("dnd", "yes"), ("dnd", None), ("tags", "a,b"),
+    ("tags", [None]), ("customFields", {"plan": "gold"}), ("customFields", [{"field_value": "x"}]),
+    ("customFields", [{"key": "k", "field_value": {"nested": 1}}]), ("dateOfBirth", "17/05/1990"),
+    ("dateOfBirth", "1990-02-30"), ("website", "w" * 501),
+])
+def test_wrong_types_and_shapes_name_the_field(api, keys, crm_data, field, value):
+    before = contact_count()
+    for path in ("/v1/contacts/", "/v2/contacts/"):
+        response = api("POST", path, keys.north, body={"email": "ok@example.com", field: value} if field != "email" else {field: value})
+        assert response.status_code == 422, (path, field, value)
+        body = response.get_json()
+        assert body["statusCode"] == 422 and body["error"] == "Unprocessable Entity"
+        assert body["message"].startswith(field), body["message"]
+    assert contact_count() == before
+
+
+def test_every_bad_field_is_named_at_once_and_nothing_is_changed(api, keys, crm_data):
+    contact = crm_data.north_contact.id
+    response = api("PUT", f"/v1/contacts/{contact}", keys.north,
+                   body={"firstName": "Changed", "email": "bad", "dnd": "no", "tags": 7})
+    assert response.status_code == 422
+    message = response.get_json()["message"]
+    assert "email" in message and "dnd" in message and "tags" in message
+    with db.connection_context():
+        assert Contact.get_by_id(contact).first_name == "Alice"
+
+
+def test_unknown_fields_are_ignored(api, keys, crm_data, tenants):
+    response = api("POST", "/v2/contacts/", keys.north,
+                   body={"email": "u@example.com", "gender": "x", "id": "A" * 20, "locationIdx": 1, "dateAdded": "1999"})
+    assert response.status_code == 201
+    contact = response.get_json()["contact"]
+    assert contact["id"] != "A" * 20 and "gender" not in contact and not contact["dateAdded"].startswith("1999")
+
+
+def test_html_and_sql_in_strings_are_stored_verbatim(api, keys, crm_data):
+    html = "<script>alert('x')</script>"
+    sql = "Robert'); DROP TABLE contact;--"
+    response = api("POST", "/v1/contacts/", keys.north, body={"firstName": html, "lastName": sql, "tags": [sql]})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    contact = response.get_json()["contact"]
+    assert contact["firstName"] == html and contact["lastName"] == sql and contact["tags"] == [sql]
+    found = api("GET", "/v1/contacts/?query=" + "DROP TABLE", keys.north).get_json()["contacts"]
+    assert [c["id"] for c in found] == [contact["id"]]
+    assert api("GET", "/v1/contacts/?query=%27%20OR%201%3D1--", keys.north).get_json()["contacts"] == []
+    with db.connection_context():
+        assert Contact.select().count() > 1  # the table is still there
+
+
+@pytest.mark.parametrize("bad_id", ["short", "x" * 21, "AAAAAAAAAAAAAAAAAAA!", "' OR '1'='1", "%00", "..%2F..%2Fetc"])
+def test_invalid_ids_are_not_found(api, keys, crm_data, bad_id):
+    for path in (f"/v1/contacts/{bad_id}", f"/v2/contacts/{bad_id}", f"/v2/links/id/{bad_id}"):
+        response = api("GET", path, keys.north)
+        assert response.status_code == 404, path
+        assert response.is_json and response.get_json()["statusCode"] == 404
+
+
+def test_a_non_string_location_id_is_named(api, keys, crm_data):
+    response = api("POST", "/v2/contacts/", keys.agency, body={"locationId": 5})
+    assert response.status_code == 422 and "locationId" in response.get_json()["message"]
+
+
+def test_huge_bodies_are_413_json_and_write_nothing(app, api, keys, crm_data):
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    before = contact_count()
+    for path in ("/v1/contacts/", "/v2/contacts/"):
+        response = api("POST", path, keys.north, body={"email": "big@example.com", "firstName": "x" * 20_000})
+        assert response.status_code == 413
+        assert response.is_json and response.get_json()["statusCode"] == 413
+    assert contact_count() == before
+
+
+def test_unknown_api_paths_and_methods_answer_json(api, keys):
+    missing = api("GET", "/v2/nothing-here", keys.north)
+    assert missing.status_code == 404 and missing.is_json
+    assert missing.headers["X-RateLimit-Max"] == "100"
+    wrong_method = api("PATCH", "/v1/contacts/", keys.north)
+    assert wrong_method.status_code == 405 and wrong_method.is_json
+
+
+def test_a_failure_midway_leaves_nothing_half_written(api, keys, crm_data, tenants):
+    """A link with a valid name but an invalid target: no link row appears."""
+    with db.connection_context():
+        before = TriggerLink.select().count()
+    response = api("POST", "/v2/links/", keys.north, body={"name": "ok", "redirectTo": "ftp://x"})
+    assert response.status_code == 422 and "redirectTo" in response.get_json()["message"]
+    with db.connection_context():
+        assert TriggerLink.select().count() == before
+        assert Location.select().count() == 3
+
+
+def test_nul_characters_are_refused_not_a_500(api, client, keys, crm_data, tenants):
+    """PostgreSQL cannot store NUL in text: every way in is refused with a named field."""
+    cases = [
+        ("POST", "/v1/contacts/", {"firstName": "a\u0000b"}, "firstName"),
+        ("POST", "/v2/contacts/", {"email": "a@b.co", "tags": ["x\u0000"]}, "tags"),
+        ("POST", "/v2/links/", {"name": "n\u0000", "redirectTo": "https://example.com"}, "name"),
+        ("POST", "/v2/contacts/search", {"query": "\u0000"}, "query"),
+        ("GET", "/v1/contacts/?query=%00", None, "query"),
+        ("GET", "/v1/forms/submissions?q=%00", None, "q"),
+        ("GET", "/v1/contacts/lookup?email=%00", None, "email"),
+    ]
+    for method, path, body, field in cases:
+        response = api(method, path, keys.north, body=body)
+        assert response.status_code == 422, (path, response.get_json())
+        assert field in response.get_json()["message"]
+    form = client.post(f"/f/{crm_data.north_form.id}", json={"email": "a@b.co", "note": "x\u0000y"})
+    assert form.status_code == 422 and "note" in form.get_json()["message"]
+    assert client.get(f"/l/{crm_data.north_link.id}?contact_id=%00").status_code == 302
+
+
+def test_extreme_numbers_and_dates_are_answered_not_500(api, keys, crm_data):
+    for path in ("/v1/forms/submissions?endAt=9999-12-31", "/v1/forms/submissions?startAt=0001-01-01",
+                 "/v1/contacts/?startAfter=99999999999999", "/v1/forms/submissions?page=1000000&limit=100",
+                 "/v2/forms/?skip=1000000"):
+        assert api("GET", path, keys.north).status_code == 200, path
+    for path in ("/v1/contacts/?startAfter=999999999999999", "/v1/contacts/?limit=99999999999999999999",
+                 "/v1/forms/submissions?endAt=10000-01-01"):
+        assert api("GET", path, keys.north).status_code == 422, path
+
+
+def test_absurdly_nested_json_is_400(api, client, keys, crm_data):
+    nested = "[" * 200_000 + "]" * 200_000
+    assert api("POST", "/v1/contacts/", keys.north, body=nested).status_code == 400
+    assert client.post(f"/f/{crm_data.north_form.id}", data=nested, content_type="application/json").status_code == 400

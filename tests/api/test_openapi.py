@@ -1,0 +1,81 @@
+"""The OpenAPI documents and the Flask routes never disagree (both directions, methods included)."""
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+import tokens
+from blueprints.api.common import ROUTES
+
+METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+def flask_routes(app, version):
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(f"/{version}/"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            found |= {(method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return found
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_documents_and_routes_agree(app, client, version):
+    document = client.get(f"/{version}/openapi.json").get_json()
+    documented = {
+        (method, path) for path, item in document["paths"].items() for method in item if method in METHODS
+    }
+    assert documented == flask_routes(app, version)
+    assert len(documented) > 10
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_every_operation_is_complete(client, version):
+    document = client.get(f"/{version}/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "Keyhouse key (kha_… agency, khl_… location)",
+    }
+    schemas = document["components"]["schemas"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if path.endswith("/openapi.json"):
+                assert operation["security"] == []
+                continue
+            scope = operation["x-scope"]
+            assert operation["security"] == [{"bearerAuth": [scope]}]
+            assert scope in tokens.SCOPES[tokens.AGENCY]
+            names = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
+            assert names == set(re.findall(r"{(\w+)}", path))
+            assert ("Version" in {p["name"] for p in operation["parameters"]}) == (version == "v2")
+            assert {"401", "403", "404", "422", "429"} <= set(operation["responses"])
+            success = [code for code in operation["responses"] if code.startswith("2")]
+            assert len(success) == 1
+            for ref in re.findall(r"#/components/schemas/(\w+)", str(operation)):
+                assert ref in schemas
+            if method in ("post", "put"):
+                assert "requestBody" in operation or path.endswith("/workflow/{workflowId}")
+
+
+def test_documents_describe_scopes_and_kinds_from_the_route_table(client):
+    document = client.get("/v2/openapi.json").get_json()
+    operation = document["paths"]["/v2/contacts/"]["post"]
+    assert operation["x-scope"] == "contacts.write"
+    assert "locationId" in operation["requestBody"]["content"]["application/json"]["schema"]["required"]
+    assert document["paths"]["/v2/locations/search"]["get"]["x-key-kinds"] == ["agency"]
+    v1 = client.get("/v1/openapi.json").get_json()
+    assert v1["paths"]["/v1/contacts/"]["get"]["x-key-kinds"] == ["location"]
+    assert {route.path for route in ROUTES.values() if route.version == "v1"} <= set(v1["paths"])
+    assert v1["servers"] == [{"url": "http://localhost"}]
+
+
+def test_the_documents_need_no_key_and_no_version_header(client):
+    for version in ("v1", "v2"):
+        response = client.get(f"/{version}/openapi.json")
+        assert response.status_code == 200 and response.is_json
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_documents_are_valid_openapi_3_1(client, version):
+    validate(client.get(f"/{version}/openapi.json").get_json())
