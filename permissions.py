@@ -9,7 +9,7 @@ location user     none                 see (masked), their location
 Anything outside a user's reach is answered with 404 by the views.
 """
 
-from models import Location, Role, UserLocation
+from models import Location, Role, User, UserLocation
 
 
 def visible_locations(user):
@@ -48,3 +48,12 @@ def manages_location_keys(user, location):
             .exists()
         )
     return False
+
+
+def key_managers(key):
+    """The members with full rights over `key` (the role table above), ordered by id."""
+    members = User.select().where((User.agency == key.agency_id) & User.is_member).order_by(User.id)
+    if key.location_id is None:
+        return [user for user in members if manages_agency_keys(user)]
+    location = key.location
+    return [user for user in members if manages_location_keys(user, location)]

@@ -45,15 +45,61 @@ class ApiKey(BaseModel):
     # A rolled key stops working at this time (then a job deletes it).
     expires_at = DateTimeField(null=True)
     replaced_by = ForeignKeyField("self", null=True, backref="replaces", on_delete="SET NULL")
+    # The inactivity lifecycle (lifecycle.py, jobs/lifecycle.py):
+    # when the sweep next looks at the key (None: when its first warning is due) ...
+    sweep_at = DateTimeField(null=True)
+    # ... and, for the activity period that started at `warned_period`, the time the
+    # final warning was delivered plus 24 hours: the key is not deleted before it.
+    warned_period = DateTimeField(null=True)
+    delete_after = DateTimeField(null=True)
 
     class Meta:
         indexes = (
             # The inactivity sweep: live keys ordered by their activity clock.
             (("status", "activity_at"), False),
+            # The sweep's work list: keys whose next look is due, or never looked at.
+            (("status", "sweep_at", "activity_at"), False),
             # finish_roll: rolled keys whose grace period ends.
             (("status", "expires_at"), False),
             (("agency", "location", "status"), False),
         )
+
+    # Named queries of the inactivity sweep. Each is a condition on live keys that the
+    # indexes above answer; `claim` takes a bounded batch of them for one sweep.
+
+    @classmethod
+    def never_looked_at(cls, activity_before):
+        """Live keys the sweep has not looked at whose clock is older than `activity_before`."""
+        return (
+            cls.status.in_(KeyStatus.LIVE)
+            & cls.sweep_at.is_null()
+            & (cls.activity_at <= activity_before)
+            & cls.expires_at.is_null()
+        )
+
+    @classmethod
+    def look_due(cls, now):
+        """Live keys whose next look by the sweep is due at `now`."""
+        return cls.status.in_(KeyStatus.LIVE) & (cls.sweep_at <= now)
+
+    @classmethod
+    def grace_over(cls, now):
+        """Rolled keys still live after their grace period, not claimed by a sweep."""
+        return (
+            cls.status.in_(KeyStatus.LIVE)
+            & (cls.expires_at <= now)
+            & (cls.sweep_at.is_null() | (cls.sweep_at <= now))
+        )
+
+    @classmethod
+    def claim(cls, condition, until, limit):
+        """Set `sweep_at` to `until` on up to `limit` keys matching `condition`; returns them.
+
+        The condition is repeated in the UPDATE itself, so of two concurrent sweeps
+        only one claims a key (the other's UPDATE re-checks and skips it).
+        """
+        batch = cls.select(cls.id).where(condition).limit(limit)
+        return list(cls.update(sweep_at=until).where(cls.id.in_(batch) & condition).returning(cls).execute())
 
     @property
     def scope_list(self):
