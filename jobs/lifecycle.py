@@ -139,15 +139,20 @@ def _notify(key, kind, users, message, now, threshold_days):
     return Notification.insert_many(rows).on_conflict_ignore().as_rowcount().execute()
 
 
-def warn(key_ids, as_of=None):
-    """Deliver the most urgent warning due for each key, once per recipient."""
+def _each(action, key_ids, as_of, handle):
+    """Run `handle(key, now)` for each key that `action` is still due for; reschedule the others."""
     with job_context():
         now = _time(as_of)
         for key in _keys(key_ids):
-            if lifecycle.next_step(key, now).action != lifecycle.WARN:
+            if lifecycle.next_step(key, now).action == action:
+                handle(key, now)
+            else:
                 _reschedule(key, now)
-                continue
-            _warn_one(key, now)
+
+
+def warn(key_ids, as_of=None):
+    """Deliver the most urgent warning due for each key, once per recipient."""
+    _each(lifecycle.WARN, key_ids, as_of, _warn_one)
 
 
 def _warn_one(key, now):
@@ -178,13 +183,7 @@ def _warn_one(key, now):
 
 def expire(key_ids, as_of=None):
     """Delete each key that is still unused and whose final warning had its time."""
-    with job_context():
-        now = _time(as_of)
-        for key in _keys(key_ids):
-            if lifecycle.next_step(key, now).action != lifecycle.EXPIRE:
-                _reschedule(key, now)
-                continue
-            _expire_one(key, now)
+    _each(lifecycle.EXPIRE, key_ids, as_of, _expire_one)
 
 
 def _expire_one(key, now):
@@ -214,17 +213,15 @@ def _expire_one(key, now):
 
 def finish_roll(key_ids, as_of=None):
     """Delete rolled keys whose grace period has ended."""
-    with job_context():
-        now = _time(as_of)
-        for key in _keys(key_ids):
-            if lifecycle.next_step(key, now).action != lifecycle.FINISH_ROLL:
-                _reschedule(key, now)
-                continue
-            with db.atomic():
-                ended = (
-                    ApiKey.update(status=KeyStatus.DELETED)
-                    .where((ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE) & (ApiKey.expires_at <= now))
-                    .execute()
-                )
-                if ended:
-                    apikeys.delete(key)  # actor None: the audit log says "system"
+    _each(lifecycle.FINISH_ROLL, key_ids, as_of, _finish_roll_one)
+
+
+def _finish_roll_one(key, now):
+    with db.atomic():
+        ended = (
+            ApiKey.update(status=KeyStatus.DELETED)
+            .where((ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE) & (ApiKey.expires_at <= now))
+            .execute()
+        )
+        if ended:
+            apikeys.delete(key)  # actor None: the audit log says "system"
