@@ -145,6 +145,17 @@ def seed_demo_command():
         click.echo(f"  {email:28} {DEMO_PASSWORD}   ({role})")
 
 
+def _log_jobs():
+    """Show what Keyhouse's jobs log (INFO and up) in a worker's output, next to RQ's own lines."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s [pid %(process)d] %(name)s: %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("keyhouse.jobs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 @main.command()
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 def worker(burst):
@@ -154,6 +165,7 @@ def worker(burst):
     from jobs import queue
 
     app = load_app()
+    _log_jobs()
     rq_worker = Worker([queue(app)], connection=app.extensions["redis"])
     rq_worker.work(with_scheduler=True, burst=burst)
 

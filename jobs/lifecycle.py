@@ -143,7 +143,9 @@ def _each(action, key_ids, as_of, handle):
     """Run `handle(key, now)` for each key that `action` is still due for; reschedule the others."""
     with job_context():
         now = _time(as_of)
-        for key in _keys(key_ids):
+        keys = _keys(key_ids)
+        log.info("%s: %d key(s) as of %s", action, len(keys), now)
+        for key in keys:
             if lifecycle.next_step(key, now).action == action:
                 handle(key, now)
             else:
