@@ -1,6 +1,6 @@
 """The notification bell in the top bar, the notifications page, and the pending-deletion banner."""
 
-from flask import Blueprint, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 import lifecycle
@@ -76,6 +76,10 @@ def _changed():
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 def mark_read(notification_id):
+    if not Notification.select().where(
+        (Notification.id == notification_id) & (Notification.user == current_user.id)
+    ).exists():
+        abort(404)
     Notification.mark_read(current_user.id, utcnow(), notification_id)
     return _changed()
 
