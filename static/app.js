@@ -93,8 +93,8 @@
     if (event.target.closest("#bell-toggle")) {
       event.preventDefault();
       setBellOpen(bell.panel.hidden);
-    } else if (!bell.panel.hidden && !event.target.closest("#bell")) {
-      setBellOpen(false);
+    } else if (!bell.panel.hidden && (!event.target.closest("#bell") || event.target.closest("#bell-panel a[href^='/settings/']"))) {
+      setBellOpen(false); // a click elsewhere, or following a notification to its key
     }
   });
   document.addEventListener("keydown", function (event) {
