@@ -171,6 +171,33 @@ def worker(burst):
 
 
 @main.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    help="Sweep as if it were this time (UTC), e.g. 2027-03-01T00:00. Default: now.",
+)
+def sweep(as_of):
+    """Run one inactivity sweep in this process, then the jobs it enqueued (also here).
+
+    The same job code the workers run; a running worker may take some of the jobs,
+    which is harmless.
+    """
+    from rq import SimpleWorker
+
+    from jobs import lifecycle, queue
+
+    app = load_app()
+    _log_jobs()
+    with app.app_context():
+        counts = lifecycle.sweep(as_of.isoformat() if as_of else None)
+        SimpleWorker([queue(app)], connection=app.extensions["redis"]).work(burst=True, logging_level="WARNING")
+    moment = f"{as_of:%Y-%m-%d %H:%M} UTC" if as_of else "now"
+    done = ", ".join(f"{action} {number}" for action, number in counts.items())
+    click.echo(f"sweep as of {moment}: keys handed to {done}; the jobs ran in this process")
+
+
+@main.command()
 def cron():
     """Run RQ's cron scheduler with jobs/cron.py (it only enqueues)."""
     from rq.cron import CronScheduler

@@ -225,3 +225,19 @@ def test_without_redis_the_dashboard_works_and_the_sweep_catches_up_later(app, s
         sweep_on(day(84))
         assert [n.threshold_days for n in notes(key)] == [7]
     assert Redis.from_url(settings["REDIS_URL"]).ping()
+
+
+def test_the_demo_agency_has_warnings_after_its_first_sweep(app, sweep_on):
+    from demo import DEMO_KEYS, seed_demo
+
+    with app.app_context(), db.connection_context():
+        seed_demo()
+        admin = User.by_email("admin@demo.test")
+        assert ApiKey.select().count() == len(DEMO_KEYS)
+        counts = sweep_on(datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
+        assert counts["warn"] == 4
+        messages = [n.message for n in Notification.select().where(Notification.user == admin.id)]
+        assert len(messages) == 4
+        assert any(m.startswith("Deactivated key “Legacy CRM import”") for m in messages)
+        pending = lifecycle.pending_deletions(admin, datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
+        assert [key.name for key, _ in pending][0] == "Class booking sync"

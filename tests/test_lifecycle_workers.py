@@ -164,3 +164,19 @@ def test_a_worker_killed_mid_job_loses_nothing_and_nothing_happens_twice(app, se
             [tenants.admin.id, tenants.staff.id, tenants.location_admin.id]
         )
         assert AuditEvent.select().where(AuditEvent.action == "warn").count() == 1
+
+
+def test_keyhouse_sweep_as_of_runs_one_sweep_and_its_jobs(app, settings, tenants):
+    from tests.test_cli import keyhouse
+
+    with app.app_context(), db.connection_context():
+        key = aged_key("Cli", agency=tenants.acme, actor=tenants.admin)
+    result = keyhouse(settings, "sweep", "--as-of", day(95).strftime("%Y-%m-%dT%H:%M"))
+    assert result.returncode == 0, result.stderr
+    assert "sweep as of 2027-04-06 09:00 UTC: keys handed to warn 1, expire 0, finish_roll 0" in result.stdout
+    result = keyhouse(settings, "sweep", "--as-of", day(96).strftime("%Y-%m-%dT%H:%M"))
+    assert "expire 1" in result.stdout, result.stderr
+    with db.connection_context():
+        assert ApiKey.get_by_id(key.id).status == "deleted"
+        assert [(n.kind, n.threshold_days) for n in Notification.select()] == [("warning", 1), ("deleted", 0)]
+    assert queue(app).count == 0
