@@ -51,26 +51,25 @@ def _time(as_of):
 def sweep(as_of=None):
     """Find keys whose next warning or deletion is due and enqueue that work.
 
-    Cost grows with the keys due: three indexed conditions (ApiKey.never_looked_at,
-    look_due, grace_over), each claimed in batches of BATCH. Returns the number
+    Cost grows with the keys due: indexed conditions (ApiKey.look_due, grace_over,
+    never_looked_at), each claimed in batches of BATCH. Returns the number
     of keys handed to each job function.
     """
     with job_context() as app:
         now = _time(as_of)
         rq_queue = queue(app)
         lease_until = now + LEASE
-        conditions = [
-            ApiKey.look_due(now),
-            ApiKey.grace_over(now),
-            ApiKey.never_looked_at(lifecycle.first_warning_cutoff(now)),
+        cutoff = lifecycle.first_warning_cutoff(now)
+        conditions = [(ApiKey.look_due(now), ()), (ApiKey.grace_over(now), ())] + [
+            (ApiKey.never_looked_at(status, cutoff), (ApiKey.activity_at,)) for status in KeyStatus.LIVE
         ]
         counts = {lifecycle.WARN: 0, lifecycle.EXPIRE: 0, lifecycle.FINISH_ROLL: 0}
         batches = 0
-        for condition in conditions:
+        for condition, order_by in conditions:
             while batches < MAX_BATCHES:
                 batches += 1
                 with db.atomic():
-                    claimed = ApiKey.claim(condition, lease_until, BATCH)
+                    claimed = ApiKey.claim(condition, lease_until, BATCH, order_by)
                     work = _dispatch(claimed, now, lease_until)
                     _enqueue(rq_queue, work, as_of, lease_until)
                 for action, ids in work.items():

@@ -2,6 +2,7 @@
 
 from peewee import (
     CharField,
+    fn,
     DateTimeField,
     ForeignKeyField,
     TextField,
@@ -57,7 +58,7 @@ class ApiKey(BaseModel):
         indexes = (
             # The inactivity sweep: live keys ordered by their activity clock.
             (("status", "activity_at"), False),
-            # The sweep's work list: keys whose next look is due, or never looked at.
+            # The sweep: keys whose next look is due, and (SQLite) never-swept keys in clock order.
             (("status", "sweep_at", "activity_at"), False),
             # finish_roll: rolled keys whose grace period ends.
             (("status", "expires_at"), False),
@@ -68,10 +69,15 @@ class ApiKey(BaseModel):
     # indexes above answer; `claim` takes a bounded batch of them for one sweep.
 
     @classmethod
-    def never_looked_at(cls, activity_before):
-        """Live keys the sweep has not looked at whose clock is older than `activity_before`."""
+    def never_looked_at(cls, status, activity_before):
+        """Keys in `status` the sweep has not looked at whose clock is older than `activity_before`.
+
+        One status at a time, claimed in clock order: the index then hands the keys
+        over in that order, so no planner is tempted into a scan of every key
+        (PostgreSQL otherwise misjudges how many never-swept keys have an old clock).
+        """
         return (
-            cls.status.in_(KeyStatus.LIVE)
+            (cls.status == status)
             & cls.sweep_at.is_null()
             & (cls.activity_at <= activity_before)
             & cls.expires_at.is_null()
@@ -85,20 +91,22 @@ class ApiKey(BaseModel):
     @classmethod
     def grace_over(cls, now):
         """Rolled keys still live after their grace period, not claimed by a sweep."""
+        # COALESCE rather than "sweep_at IS NULL OR ...": the planner then walks the
+        # (status, expires_at) index instead of every never-swept key.
         return (
             cls.status.in_(KeyStatus.LIVE)
             & (cls.expires_at <= now)
-            & (cls.sweep_at.is_null() | (cls.sweep_at <= now))
+            & (fn.COALESCE(cls.sweep_at, cls.expires_at) <= now)
         )
 
     @classmethod
-    def claim(cls, condition, until, limit):
+    def claim(cls, condition, until, limit, order_by=()):
         """Set `sweep_at` to `until` on up to `limit` keys matching `condition`; returns them.
 
         The condition is repeated in the UPDATE itself, so of two concurrent sweeps
         only one claims a key (the other's UPDATE re-checks and skips it).
         """
-        batch = cls.select(cls.id).where(condition).limit(limit)
+        batch = cls.select(cls.id).where(condition).order_by(*order_by).limit(limit)
         return list(cls.update(sweep_at=until).where(cls.id.in_(batch) & condition).returning(cls).execute())
 
     @property
@@ -113,3 +121,12 @@ class ApiKey(BaseModel):
     @property
     def is_live(self):
         return self.status in KeyStatus.LIVE
+
+
+# The sweep: keys never looked at, in clock order. PostgreSQL's planner picks this
+# partial index, which holds only those keys, where it would otherwise walk
+# (status, activity_at) past every key swept already (it cannot know that old
+# clocks and a set sweep_at go together); SQLite uses the index above.
+ApiKey.add_index(
+    ApiKey.index(ApiKey.status, ApiKey.activity_at, where=ApiKey.sweep_at.is_null(), name="api_key_never_swept")
+)
