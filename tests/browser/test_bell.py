@@ -43,4 +43,6 @@ def test_the_admin_follows_a_warning_marks_all_read_and_sees_a_new_one_arrive(ap
     page.evaluate("document.body.dispatchEvent(new Event('notifications-changed'))")
     expect(count).to_have_text("1")
     expect(panel.get_by_role("link", name="“Make.com” (agency key)")).to_be_visible()
-    assert later.id != key.id
+    expect(panel.get_by_role("link", name="“Make.com” (agency key)")).to_have_attribute(
+        "href", f"/settings/api-keys#key-{later.id}"
+    )
