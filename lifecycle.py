@@ -16,7 +16,6 @@ import dataclasses
 import datetime
 
 from flask import current_app
-from peewee import JOIN
 
 import permissions
 from models import ApiKey, KeyStatus, Location, User
@@ -158,19 +157,11 @@ def deleted_message(key, now):
 
 def pending_deletions(user, now):
     """The keys `user` can see that are in their warning window: [(key, days left)], soonest first."""
-    visible = ApiKey.location.in_(permissions.visible_locations(user).select(Location.id).order_by())
-    if permissions.sees_agency_keys(user):
-        visible = visible | ApiKey.location.is_null()
-    keys = (
-        ApiKey.select(ApiKey, Location)
-        .join(Location, join_type=JOIN.LEFT_OUTER, on=(ApiKey.location == Location.id))
-        .where(
-            (ApiKey.agency == user.agency_id)
-            & ApiKey.status.in_(KeyStatus.LIVE)
-            & ApiKey.expires_at.is_null()
-            & (ApiKey.activity_at <= first_warning_cutoff(now))
-            & visible
-        )
+    keys = ApiKey.in_warning_window(
+        user.agency_id,
+        first_warning_cutoff(now),
+        permissions.visible_locations(user).select(Location.id).order_by(),
+        permissions.sees_agency_keys(user),
     )
     pending = [(key, days_until_deletion(key, now)) for key in keys]
     return sorted(pending, key=lambda pair: (deletion_due_at(pair[0], now), pair[0].id))

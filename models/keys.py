@@ -1,6 +1,7 @@
 """API keys: only a digest and a display hint are ever stored."""
 
 from peewee import (
+    JOIN,
     CharField,
     fn,
     DateTimeField,
@@ -97,6 +98,28 @@ class ApiKey(BaseModel):
             cls.status.in_(KeyStatus.LIVE)
             & (cls.expires_at <= now)
             & (fn.COALESCE(cls.sweep_at, cls.expires_at) <= now)
+        )
+
+    @classmethod
+    def in_warning_window(cls, agency_id, activity_before, location_ids, agency_keys):
+        """Live, unrolled keys of an agency whose clock is older than `activity_before`, with their location.
+
+        `location_ids` (a query of ids) limits the location keys; `agency_keys` says
+        whether agency keys are included.
+        """
+        visible = cls.location.in_(location_ids)
+        if agency_keys:
+            visible = visible | cls.location.is_null()
+        return (
+            cls.select(cls, Location)
+            .join(Location, JOIN.LEFT_OUTER, on=(cls.location == Location.id))
+            .where(
+                (cls.agency == agency_id)
+                & cls.status.in_(KeyStatus.LIVE)
+                & cls.expires_at.is_null()
+                & (cls.activity_at <= activity_before)
+                & visible
+            )
         )
 
     @classmethod
