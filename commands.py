@@ -145,6 +145,17 @@ def seed_demo_command():
         click.echo(f"  {email:28} {DEMO_PASSWORD}   ({role})")
 
 
+def _log_jobs():
+    """Show what Keyhouse's jobs log (INFO and up) in a worker's output, next to RQ's own lines."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s [pid %(process)d] %(name)s: %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("keyhouse.jobs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 @main.command()
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 def worker(burst):
@@ -154,8 +165,36 @@ def worker(burst):
     from jobs import queue
 
     app = load_app()
+    _log_jobs()
     rq_worker = Worker([queue(app)], connection=app.extensions["redis"])
     rq_worker.work(with_scheduler=True, burst=burst)
+
+
+@main.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    help="Sweep as if it were this time (UTC), e.g. 2027-03-01T00:00. Default: now.",
+)
+def sweep(as_of):
+    """Run one inactivity sweep in this process, then the jobs it enqueued (also here).
+
+    The same job code the workers run; a running worker may take some of the jobs,
+    which is harmless.
+    """
+    from rq import SimpleWorker
+
+    from jobs import lifecycle, queue
+
+    app = load_app()
+    _log_jobs()
+    with app.app_context():
+        counts = lifecycle.sweep(as_of.isoformat() if as_of else None)
+        SimpleWorker([queue(app)], connection=app.extensions["redis"]).work(burst=True, logging_level="WARNING")
+    moment = f"{as_of:%Y-%m-%d %H:%M} UTC" if as_of else "now"
+    done = ", ".join(f"{action} {number}" for action, number in counts.items())
+    click.echo(f"sweep as of {moment}: keys handed to {done}; the jobs ran in this process")
 
 
 @main.command()

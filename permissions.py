@@ -10,7 +10,7 @@ location user     none                 see (masked), their location
 Anything outside a user's reach is answered with 404 by the views.
 """
 
-from models import Location, Role, UserLocation
+from models import Location, Role, User, UserLocation
 
 
 def visible_locations(user):
@@ -76,3 +76,9 @@ def manages_key(user, key, managed_ids=None):
     if managed_ids is None:
         managed_ids = managed_location_ids(user)
     return key.location_id in managed_ids
+
+
+def key_managers(key):
+    """The members with full rights over `key` (the role table above), ordered by id."""
+    members = User.select().where((User.agency == key.agency_id) & User.is_member).order_by(User.id)
+    return [user for user in members if manages_key(user, key)]

@@ -119,14 +119,6 @@ def current_location():
     return location
 
 
-def unread_count(user):
-    return (
-        Notification.select()
-        .where((Notification.user == user.id) & Notification.read_at.is_null())
-        .count()
-    )
-
-
 def _error(status, title, message):
     if request.path.startswith(API_PREFIXES) or (
         request.accept_mimetypes.best == "application/json"
@@ -161,7 +153,7 @@ def init_app(app):
             "view_location": current_location(),
             "can_agency_view": permissions.sees_agency_keys(current_user),
             "switchable_locations": list(permissions.visible_locations(current_user)),
-            "bell_count": unread_count(current_user),
+            "bell_count": Notification.unread_count(current_user.id),
         }
 
     @app.errorhandler(CSRFError)

@@ -49,4 +49,34 @@ class Notification(BaseModel):
             (("key", "kind", "threshold_days", "period_start", "user"), True),
             # The bell: a user's unread notifications, newest first.
             (("user", "read_at", "id"), False),
+            # The dropdown and the notifications page: a user's notifications, newest first.
+            (("user", "id"), False),
         )
+
+    UNREAD_CAP = 100  # the badge shows "99+" beyond this; counting stops there
+
+    @classmethod
+    def unread_count(cls, user_id):
+        """How many unread notifications `user_id` has, counted up to UNREAD_CAP (one indexed query)."""
+        unread = (
+            cls.select(cls.id)
+            .where((cls.user == user_id) & cls.read_at.is_null())
+            .limit(cls.UNREAD_CAP)
+        )
+        return unread.count()
+
+    @classmethod
+    def newest_for(cls, user_id, before=None, limit=20):
+        """A page of `user_id`'s notifications, newest first; `before` is the last id already shown."""
+        query = cls.select().where(cls.user == user_id)
+        if before:
+            query = query.where(cls.id < before)
+        return query.order_by(cls.id.desc()).limit(limit)
+
+    @classmethod
+    def mark_read(cls, user_id, now, notification_id=None):
+        """Mark one (or all) of `user_id`'s unread notifications read; returns how many changed."""
+        query = cls.update(read_at=now).where((cls.user == user_id) & cls.read_at.is_null())
+        if notification_id is not None:
+            query = query.where(cls.id == notification_id)
+        return query.execute()

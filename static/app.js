@@ -89,6 +89,42 @@
     if (form) form.reset();
   });
 
+  // The bell: its link opens a dropdown (loaded by htmx on "bell-open") instead of
+  // the notifications page. The panel keeps its state when the poll swaps the bell
+  // (hx-preserve); the link's aria-expanded is restored after each swap.
+  function bellParts() {
+    return { toggle: document.getElementById("bell-toggle"), panel: document.getElementById("bell-panel") };
+  }
+  function setBellOpen(open) {
+    var bell = bellParts();
+    if (!bell.toggle || !bell.panel) return;
+    bell.panel.hidden = !open;
+    bell.toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    var list = document.getElementById("bell-list");
+    if (open && list && window.htmx) window.htmx.trigger(list, "bell-open");
+  }
+  document.addEventListener("click", function (event) {
+    var bell = bellParts();
+    if (!bell.panel) return;
+    if (event.target.closest("#bell-toggle")) {
+      event.preventDefault();
+      setBellOpen(bell.panel.hidden);
+    } else if (!bell.panel.hidden && (!event.target.closest("#bell") || event.target.closest("#bell-panel a[href^='/settings/']"))) {
+      setBellOpen(false); // a click elsewhere, or following a notification to its key
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var bell = bellParts();
+    if (event.key === "Escape" && bell.panel && !bell.panel.hidden) {
+      setBellOpen(false);
+      bell.toggle.focus();
+    }
+  });
+  document.body.addEventListener("htmx:afterSettle", function () {
+    var bell = bellParts();
+    if (bell.toggle && bell.panel) bell.toggle.setAttribute("aria-expanded", bell.panel.hidden ? "false" : "true");
+  });
+
   // Close an open dropdown menu when clicking elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {

