@@ -199,13 +199,24 @@ def reactivate(key, *, actor=None, ip=None):
     return _set_status(key, KeyStatus.ACTIVE, "reactivate", actor, ip, deactivated_at=None)
 
 
-def delete(key, *, actor=None, ip=None, action="delete"):
-    """Delete for good: the digest is erased, a tombstone row stays for the audit trail."""
-    if key.status == KeyStatus.DELETED:
-        raise KeyProblem("This key is already deleted.")
-    return _set_status(
-        key, KeyStatus.DELETED, action, actor, ip, digest=None, unique_name=None, deleted_at=utcnow()
-    )
+def delete(key, *, actor=None, ip=None, action="delete", only_if=None):
+    """Delete for good: the digest is erased, a tombstone row stays for the audit trail.
+
+    One UPDATE does it, and only while the key is live and `only_if` (a condition
+    on ApiKey, e.g. "still unused") holds; returns whether it deleted the key.
+    """
+    now = utcnow()
+    condition = (ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE)
+    if only_if is not None:
+        condition &= only_if
+    fields = {"status": KeyStatus.DELETED, "digest": None, "unique_name": None, "deleted_at": now}
+    with db.atomic():
+        if not ApiKey.update(**fields).where(condition).execute():
+            return False
+        audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip)
+    for name, value in fields.items():
+        setattr(key, name, value)
+    return True
 
 
 def roll(key, grace="none", *, actor=None, ip=None):

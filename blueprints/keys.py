@@ -11,7 +11,7 @@ import math
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import apikeys
@@ -300,7 +300,8 @@ def delete(key_id):
     key = _key_or_404(key_id)
     if request.method == "GET":  # the confirmation step for browsers without htmx
         return render("settings/page.html", "settings/_delete_confirm.html", key=key, confirm=True)
-    apikeys.delete(key, actor=current_user, ip=client_ip())
+    if not apikeys.delete(key, actor=current_user, ip=client_ip()):
+        abort(404)  # deleted meanwhile
     return _done("", f"Deleted “{key.name}”. Requests with it now get 401.")
 
 

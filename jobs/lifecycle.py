@@ -193,23 +193,15 @@ def _expire_one(key, now):
     with db.atomic():
         # The deleting UPDATE re-checks the clock and the final warning itself, so
         # a use committed after this job read the key keeps it alive.
-        deleted = (
-            ApiKey.update(status=KeyStatus.DELETED)
-            .where(
-                (ApiKey.id == key.id)
-                & ApiKey.status.in_(KeyStatus.LIVE)
-                & ApiKey.expires_at.is_null()
-                & (ApiKey.activity_at == key.activity_at)
-                & (ApiKey.activity_at <= now - datetime.timedelta(days=inactivity_days))
-                & (ApiKey.warned_period == ApiKey.activity_at)
-                & (ApiKey.delete_after <= now)
-            )
-            .execute()
+        still_unused = (
+            ApiKey.expires_at.is_null()
+            & (ApiKey.activity_at == key.activity_at)
+            & (ApiKey.activity_at <= now - datetime.timedelta(days=inactivity_days))
+            & (ApiKey.warned_period == ApiKey.activity_at)
+            & (ApiKey.delete_after <= now)
         )
-        if not deleted:
-            return
-        apikeys.delete(key, action="expire")  # erases the digest, writes the audit event
-        _notify(key, "deleted", users, lifecycle.deleted_message(key, now), now, 0)
+        if apikeys.delete(key, action="expire", only_if=still_unused):
+            _notify(key, "deleted", users, lifecycle.deleted_message(key, now), now, 0)
 
 
 def finish_roll(key_ids, as_of=None):
@@ -218,11 +210,4 @@ def finish_roll(key_ids, as_of=None):
 
 
 def _finish_roll_one(key, now):
-    with db.atomic():
-        ended = (
-            ApiKey.update(status=KeyStatus.DELETED)
-            .where((ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE) & (ApiKey.expires_at <= now))
-            .execute()
-        )
-        if ended:
-            apikeys.delete(key)  # actor None: the audit log says "system"
+    apikeys.delete(key, only_if=ApiKey.expires_at <= now)  # actor None: the audit log says "system"

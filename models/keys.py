@@ -3,7 +3,6 @@
 from peewee import (
     JOIN,
     CharField,
-    fn,
     DateTimeField,
     ForeignKeyField,
     TextField,

@@ -8,6 +8,7 @@
 
 import os
 import re
+import threading
 import uuid
 from types import SimpleNamespace
 from urllib.parse import quote
@@ -16,6 +17,7 @@ import psycopg2
 import pytest
 from redis import Redis
 from rq import SimpleWorker
+from werkzeug.serving import make_server
 
 from app import create_app
 from models import Agency, Location, Role, User, UserLocation, db
@@ -79,6 +81,17 @@ def app(settings):
         upgrade()
     yield app
     db.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free port, in a thread of this process."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 import apikeys
 import tokens
-from models import ApiKey, AuditEvent, KeyStatus, User, db
+from models import ApiKey, AuditEvent, KeyStatus
 from tests.conftest import csrf_token
 from tests.test_keys_domain import all_stored_text
 

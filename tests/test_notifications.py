@@ -5,7 +5,7 @@ import logging
 
 from models import Notification, db, utcnow
 from tests.conftest import csrf_token
-from tests.test_lifecycle import aged_key, day
+from tests.test_lifecycle import aged_key
 
 HTMX = {"HX-Request": "true"}
 

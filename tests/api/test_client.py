@@ -6,11 +6,8 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import live_server  # noqa: F401  (the same real HTTP server the browser tests use)
-
-
 @pytest.fixture
-def server(live_server):  # noqa: F811
+def server(live_server):
     return live_server
 
 

@@ -9,10 +9,8 @@ install one; they are never skipped.
 import os
 import re
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -47,16 +45,6 @@ def browser():
             )
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 @pytest.fixture

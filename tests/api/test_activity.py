@@ -2,10 +2,9 @@
 
 import crm
 from models import Contact, TriggerLink, Workflow, db
-from tests.api.conftest import crm_data  # noqa: F401  (the demo CRM data in each location)
 
 
-def test_staff_see_their_locations_activity(client, auth, tenants, crm_data):  # noqa: F811
+def test_staff_see_their_locations_activity(client, auth, tenants, crm_data):
     with db.connection_context():
         link = TriggerLink.get_by_id(crm_data.north_link.id)
         contact = Contact.get_by_id(crm_data.north_contact.id)
@@ -20,7 +19,7 @@ def test_staff_see_their_locations_activity(client, auth, tenants, crm_data):  #
     assert "North Clinic" in index and "South Gym" not in index
 
 
-def test_other_locations_activity_is_404(client, auth, tenants, crm_data):  # noqa: F811
+def test_other_locations_activity_is_404(client, auth, tenants, crm_data):
     auth.login("south.user@acme.test")
     assert client.get(f"/activity/{tenants.north.api_id}").status_code == 404
     assert client.get(f"/activity/{tenants.elsewhere.api_id}").status_code == 404
