@@ -16,8 +16,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -25,19 +23,7 @@ import tokens  # noqa: E402
 from app import create_app  # noqa: E402
 from models import Agency, ApiKey, Location, Role, User, db  # noqa: E402
 from models.schema import upgrade  # noqa: E402
-
-
-def database_url(workdir):
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{workdir}/bench.db", None
-    import psycopg2
-
-    schema = "bench_" + uuid.uuid4().hex[:12]
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE SCHEMA {schema}")
-    return f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}", (admin, schema)
+from tests.scratch_db import is_postgres, scratch_database  # noqa: E402
 
 
 def seed(count):
@@ -73,7 +59,7 @@ def main():
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp()
-    url, cleanup = database_url(workdir)
+    url, drop = scratch_database(workdir, "bench")
     app = create_app({
         "SECRET_KEY": "bench", "DATABASE_URL": url, "REDIS_URL": None, "INSTANCE_PATH": workdir,
         "SESSION_COOKIE_SECURE": False, "WTF_CSRF_ENABLED": False,
@@ -92,14 +78,12 @@ def main():
         timings.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200 and response.get_data(as_text=True).count('class="key-row') == 100
     timings.sort()
-    backend = "PostgreSQL" if cleanup else "SQLite"
+    backend = "PostgreSQL" if is_postgres(url) else "SQLite"
     print(f"keys page, {args.keys} keys in one agency ({backend}), {args.runs} requests:")
     print(f"  median {statistics.median(timings):.1f} ms, p95 {timings[int(len(timings) * 0.95) - 1]:.1f} ms, "
           f"max {timings[-1]:.1f} ms")
-    if cleanup:
-        db.close()
-        admin, schema = cleanup
-        admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
+    db.close()
+    drop()
 
 
 if __name__ == "__main__":

@@ -18,33 +18,14 @@ import random
 import sys
 import tempfile
 import time
-import uuid
-from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tests.scratch_db import scratch_database  # noqa: E402
 
 DUE = 10_000
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
 CHUNK = 1000
-
-
-def database_for(size, folder):
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{folder}/bench-{size}.db", None
-    import psycopg2
-
-    schema = "bench_" + uuid.uuid4().hex[:12]
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE SCHEMA {schema}")
-
-    def drop():
-        admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
-
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options={quote(f'-csearch_path={schema}')}", drop
 
 
 def fill(size, now):
@@ -94,7 +75,7 @@ def measure(size, redis_url, folder):
     from models import db
     from models.schema import upgrade
 
-    url, drop = database_for(size, folder)
+    url, drop = scratch_database(folder, f"bench-{size}")
     app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "REDIS_URL": redis_url, "INSTANCE_PATH": folder})
     app.extensions["redis"].flushdb()
     now = datetime.datetime(2027, 3, 1)
@@ -115,8 +96,7 @@ def measure(size, redis_url, folder):
         assert counts["warn"] == DUE and sum(again.values()) == 0, (counts, again)
     finally:
         db.close()
-        if drop:
-            drop()
+        drop()
     print(
         f"{size:>9,} keys, {DUE:,} due: sweep {first:6.2f} s ({jobs_queued} jobs enqueued), "
         f"next sweep with nothing due {idle * 1000:6.1f} ms   [setup {setup:5.0f} s]",

@@ -9,11 +9,9 @@
 import os
 import re
 import threading
-import uuid
 from types import SimpleNamespace
 from urllib.parse import quote
 
-import psycopg2
 import pytest
 from redis import Redis
 from rq import SimpleWorker
@@ -22,6 +20,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from models import Agency, Location, Role, User, UserLocation, db
 from models.schema import upgrade
+from tests.scratch_db import scratch_database
 
 PASSWORD = "correct horse battery"
 
@@ -42,21 +41,10 @@ def redis_url():
 
 @pytest.fixture
 def database_url(tmp_path):
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path}/keyhouse.db"
-        return
-    schema = "test_" + uuid.uuid4().hex[:16]
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    url, drop = scratch_database(tmp_path, "test")
+    yield url
     db.close()
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
-    admin.close()
+    drop()
 
 
 @pytest.fixture

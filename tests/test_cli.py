@@ -7,21 +7,13 @@ import sys
 import pytest
 
 from models import Location, Role, User, UserLocation, db
+from tests.scratch_db import process_env
 
 
 def keyhouse(settings, *args, input=None, **env_overrides):
-    env = dict(os.environ)
-    env.update(
-        SECRET_KEY=settings["SECRET_KEY"],
-        DATABASE_URL=settings["DATABASE_URL"],
-        REDIS_URL=settings["REDIS_URL"],
-        INSTANCE_PATH=settings["INSTANCE_PATH"],
-    )
-    env.update(env_overrides)
-    env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run(
         [sys.executable, "-m", "commands", *args],
-        env=env, input=input, capture_output=True, text=True, timeout=60,
+        env=process_env(settings, **env_overrides), input=input, capture_output=True, text=True, timeout=60,
     )
 
 

@@ -19,6 +19,7 @@ import tokens
 from jobs import lifecycle as jobs
 from jobs import queue
 from models import ApiKey, AuditEvent, Notification, db
+from tests.scratch_db import process_env
 from tests.test_lifecycle import aged_key, day
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,14 +28,7 @@ WAIT = 120  # seconds a worker process may take
 
 def worker_process(settings):
     """`keyhouse worker --burst` as its own process group, stdout and stderr merged."""
-    env = dict(os.environ)
-    env.update(
-        SECRET_KEY=settings["SECRET_KEY"],
-        DATABASE_URL=settings["DATABASE_URL"],
-        REDIS_URL=settings["REDIS_URL"],
-        INSTANCE_PATH=settings["INSTANCE_PATH"],
-        PYTHONUNBUFFERED="1",
-    )
+    env = process_env(settings, PYTHONUNBUFFERED="1")
     return subprocess.Popen(
         [sys.executable, "-m", "commands", "worker", "--burst"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
