@@ -38,7 +38,9 @@ def seed(count):
         location = locations[number % 10] if number % 4 else None
         kind = tokens.LOCATION if location else tokens.AGENCY
         plaintext = tokens.generate(kind)
-        used = now - datetime.timedelta(minutes=random.randint(0, 200_000)) if number % 3 else None
+        # Used within the last 85 days (older keys would have been deleted): about one
+        # in eight is inside the 15-day warning window and shows in the banner.
+        used = now - datetime.timedelta(minutes=random.randint(0, 85 * 24 * 60)) if number % 3 else None
         owner = f"location:{location.id}" if location else f"agency:{agency.id}"
         rows.append({
             "agency": agency.id, "location": location.id if location else None, "kind": kind,

@@ -106,3 +106,16 @@ def test_the_pending_banner_lists_the_keys_each_user_can_see(app, client, auth, 
     assert "1 key pending deletion" in south and "South old" in south
     other = banner("admin@other.test")
     assert "1 key pending deletion" in other and "Elsewhere old" in other
+
+
+def test_the_pending_banner_names_the_ten_soonest_and_counts_the_rest(app, client, auth, tenants):
+    with db.connection_context():
+        for number in range(12):
+            clock = utcnow() - datetime.timedelta(days=76 + number // 2)
+            aged_key(f"Dormant {number:02d}", agency=tenants.acme, actor=tenants.admin, clock=clock)
+    auth.login("admin@acme.test")
+    html = text(client.get("/notifications/pending-banner", headers=HTMX))
+    assert "12 keys pending deletion" in html
+    assert html.count("<li>") == 10
+    assert "and 2 more" in html
+    assert "Dormant 11" in html and "Dormant 00" not in html  # the oldest clocks are the soonest deletions
