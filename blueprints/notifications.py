@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 import lifecycle
 from models import Notification, utcnow
-from views import render
+from views import render, small_int
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -27,7 +27,7 @@ def pending_deletions():
 
 def _page(limit):
     """One page of the user's notifications, newest first: (items, id to continue before, or None)."""
-    before = request.args.get("before", type=int)
+    before = small_int(request.args.get("before"))
     items = list(Notification.newest_for(current_user.id, before=before, limit=limit + 1))
     more = items[limit - 1].id if len(items) > limit else None
     return items[:limit], more
@@ -74,7 +74,7 @@ def _changed():
     return redirect(url_for("notifications.index"), code=303)
 
 
-@bp.route("/<int:notification_id>/read", methods=["POST"])
+@bp.route("/<int(max=2147483647):notification_id>/read", methods=["POST"])
 def mark_read(notification_id):
     if not Notification.select().where(
         (Notification.id == notification_id) & (Notification.user == current_user.id)

@@ -119,3 +119,12 @@ def test_the_pending_banner_names_the_ten_soonest_and_counts_the_rest(app, clien
     assert html.count("<li>") == 10
     assert "and 2 more" in html
     assert "Dormant 11" in html and "Dormant 00" not in html  # the oldest clocks are the soonest deletions
+
+
+def test_out_of_range_paging_and_ids_are_not_errors(app, client, auth, tenants):
+    auth.login("admin@acme.test")
+    token = csrf_token(client, "/notifications/")
+    assert client.get("/notifications/items?before=99999999999999999999999").status_code == 200
+    assert client.get("/notifications/?before=-5").status_code == 200
+    response = client.post("/notifications/99999999999999999999/read", headers={**HTMX, "X-CSRFToken": token})
+    assert response.status_code == 404
