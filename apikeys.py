@@ -7,7 +7,7 @@ plaintext of a key exists only in the return value of `create` and `roll`.
 import dataclasses
 import datetime
 
-from peewee import IntegrityError
+from peewee import Case, IntegrityError
 
 import audit
 import tokens
@@ -30,6 +30,13 @@ class KeyProblem(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class KeyGone(KeyProblem):
+    """The key was deleted while the change was on its way."""
+
+    def __init__(self):
+        super().__init__("This key has been deleted.")
 
 
 def clean_name(name):
@@ -160,26 +167,39 @@ def record_use(key, ip=None, user_agent=None, now=None):
 
 
 def rename(key, name, *, actor=None, ip=None):
+    """Rename a live key. Only the name changes: one UPDATE, never a write-back of a stale row."""
     name = clean_name(name)
     if name == key.name:
         return key
     old = key.name
-    key.name = name
-    if key.unique_name is not None:
-        key.unique_name = _unique_name(key.owner, name)
+    # A key being rolled away gave its name to its replacement: it keeps no unique name.
+    unique_name = Case(None, [(ApiKey.unique_name.is_null(), None)], _unique_name(key.owner, name))
     try:
         with db.atomic():
-            key.save()
+            renamed = (
+                ApiKey.update(name=name, unique_name=unique_name)
+                .where((ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE))
+                .execute()
+            )
+            if not renamed:
+                raise KeyGone()
             audit.record("rename", agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=f"{old} → {name}")
     except IntegrityError:
-        key.name = old
         raise _taken(name) from None
+    key.name = name
     return key
 
 
-def _set_status(key, status, action, actor, ip, **fields):
+def _set_status(key, status, action, actor, ip, was, **fields):
+    """Move `key` from status `was` to `status` in one conditional UPDATE, with its audit event."""
     with db.atomic():
-        ApiKey.update(status=status, **fields).where(ApiKey.id == key.id).execute()
+        changed = (
+            ApiKey.update(status=status, **fields)
+            .where((ApiKey.id == key.id) & (ApiKey.status == was))
+            .execute()
+        )
+        if not changed:
+            raise KeyProblem("This key changed meanwhile. Reload the page to see it as it is now.")
         audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip)
     key.status = status
     for name, value in fields.items():
@@ -190,16 +210,16 @@ def _set_status(key, status, action, actor, ip, **fields):
 def deactivate(key, *, actor=None, ip=None):
     if key.status != KeyStatus.ACTIVE:
         raise KeyProblem("Only an active key can be deactivated.")
-    return _set_status(key, KeyStatus.INACTIVE, "deactivate", actor, ip, deactivated_at=utcnow())
+    return _set_status(key, KeyStatus.INACTIVE, "deactivate", actor, ip, KeyStatus.ACTIVE, deactivated_at=utcnow())
 
 
 def reactivate(key, *, actor=None, ip=None):
     if key.status != KeyStatus.INACTIVE:
         raise KeyProblem("Only a deactivated key can be reactivated.")
-    return _set_status(key, KeyStatus.ACTIVE, "reactivate", actor, ip, deactivated_at=None)
+    return _set_status(key, KeyStatus.ACTIVE, "reactivate", actor, ip, KeyStatus.INACTIVE, deactivated_at=None)
 
 
-def delete(key, *, actor=None, ip=None, action="delete", only_if=None):
+def delete(key, *, actor=None, ip=None, action="delete", only_if=None, detail=""):
     """Delete for good: the digest is erased, a tombstone row stays for the audit trail.
 
     One UPDATE does it, and only while the key is live and `only_if` (a condition
@@ -213,7 +233,7 @@ def delete(key, *, actor=None, ip=None, action="delete", only_if=None):
     with db.atomic():
         if not ApiKey.update(**fields).where(condition).execute():
             return False
-        audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip)
+        audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
     for name, value in fields.items():
         setattr(key, name, value)
     return True
@@ -233,23 +253,31 @@ def roll(key, grace="none", *, actor=None, ip=None):
         raise KeyProblem("Choose how long the old key keeps working.", "grace")
     now = utcnow()
     plaintext = tokens.generate(key.kind)
+    period = ROLL_GRACE[grace]
+    old_fields = {"unique_name": None}
+    if period is None:
+        old_fields.update(status=KeyStatus.DELETED, digest=None, deleted_at=now, expires_at=now)
+    else:
+        # The sweep looks at the old key again when its grace ends (finish_roll).
+        old_fields.update(expires_at=now + period, sweep_at=now + period)
     with db.atomic():
-        period = ROLL_GRACE[grace]
-        old_fields = {"unique_name": None}
-        if period is None:
-            old_fields.update(status=KeyStatus.DELETED, digest=None, deleted_at=now, expires_at=now)
-        else:
-            old_fields.update(expires_at=now + period)
-        ApiKey.update(**old_fields).where(ApiKey.id == key.id).execute()
+        rolled = (
+            ApiKey.update(**old_fields)
+            .where((ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE) & ApiKey.expires_at.is_null())
+            .execute()
+        )
+        if not rolled:  # a double submit, or deleted meanwhile
+            raise KeyProblem("This key was rolled or deleted meanwhile. Reload the page to see it as it is now.")
+        current = ApiKey.get_by_id(key.id)
         new = ApiKey.create(
-            agency=key.agency_id,
-            location=key.location_id,
-            kind=key.kind,
-            name=key.name,
-            unique_name=key.unique_name or _unique_name(key.owner, key.name),
+            agency=current.agency_id,
+            location=current.location_id,
+            kind=current.kind,
+            name=current.name,
+            unique_name=_unique_name(current.owner, current.name),
             digest=tokens.digest(plaintext),
             hint=tokens.hint(plaintext),
-            scopes=key.scopes,
+            scopes=current.scopes,
             created_by=actor.id if actor else None,
             created_at=now,
             activity_at=now,

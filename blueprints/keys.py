@@ -66,15 +66,12 @@ def _key_or_404(key_id, manage=True):
     return key
 
 
-def _done(response_or_fragment, message, refresh=False):
+def _done(response_or_fragment, message, level="success"):
     """Finish a change: the fragment and a toast for htmx, a redirect and a flash for pages."""
     if not wants_fragment():
-        flash(message, "success")
+        flash(message, level)
         return redirect(url_for("keys.index"), code=303)
-    response = make_response(response_or_fragment)
-    if refresh:
-        trigger(response, "keys-changed")
-    return toast(response, message)
+    return toast(make_response(response_or_fragment), message, level)
 
 
 def _row(key, **extra):
@@ -247,6 +244,8 @@ def rename(key_id):
     old = key.name
     try:
         apikeys.rename(key, value, actor=current_user, ip=client_ip())
+    except apikeys.KeyGone:
+        abort(404)
     except apikeys.KeyProblem as problem:
         return render("settings/page.html", "settings/_row_rename.html", status=422,
                       key=key, value=value, error=problem.message)
@@ -266,13 +265,18 @@ def reactivate(key_id):
 
 def _status_change(key_id, change, message):
     key = _key_or_404(key_id)
+    level = "success"
     try:
         change(key, actor=current_user, ip=client_ip())
-    except apikeys.KeyProblem as problem:
-        message = problem.message
+    except apikeys.KeyProblem as problem:  # changed meanwhile: show it as it is now
+        message, level = problem.message, "error"
+        key = ApiKey.get_by_id(key.id)
+        if not key.is_live:
+            return _done("", "This key has been deleted.", level)
+    message = message.format(name=key.name)
     if request.headers.get("HX-Target") == "identify-result":
-        return _done(_identified(key), message.format(name=key.name))
-    return _done(_row(key), message.format(name=key.name))
+        return _done(_identified(key), message, level)
+    return _done(_row(key), message, level)
 
 
 @bp.route("/<int(max=2147483647):key_id>/roll", methods=["GET", "POST"])

@@ -171,3 +171,48 @@ def test_roll_with_grace_keeps_the_old_key_working_until_it_ends(app, tenants):
     # The replacement owns the name now; a new key cannot take it.
     with pytest.raises(KeyProblem):
         apikeys.create(agency_id=tenants.acme.id, name="CRM")
+
+
+def test_a_rename_racing_a_delete_never_brings_the_key_back(app, tenants):
+    key, plaintext = apikeys.create(agency_id=tenants.acme.id, name="Racing")
+    stale = ApiKey.get_by_id(key.id)  # the rename request read the key ...
+    apikeys.delete(ApiKey.get_by_id(key.id))  # ... then someone deleted it
+    with pytest.raises(apikeys.KeyGone):
+        apikeys.rename(stale, "Renamed")
+    stored = ApiKey.get_by_id(key.id)
+    assert (stored.status, stored.digest, stored.name) == (KeyStatus.DELETED, None, "Racing")
+    assert apikeys.authenticate(plaintext).problem == Authentication.INVALID
+
+
+def test_a_rename_racing_a_use_keeps_the_use(app, tenants):
+    key, _ = apikeys.create(agency_id=tenants.acme.id, name="Busy")
+    stale = ApiKey.get_by_id(key.id)
+    used_at = utcnow() + datetime.timedelta(minutes=5)
+    apikeys.record_use(ApiKey.get_by_id(key.id), "192.0.2.1", now=used_at)
+    apikeys.rename(stale, "Busy, renamed")
+    stored = ApiKey.get_by_id(key.id)
+    assert (stored.name, stored.activity_at, stored.last_used_at) == ("Busy, renamed", used_at, used_at)
+
+
+def test_status_changes_on_a_stale_key_change_nothing(app, tenants):
+    key, _ = apikeys.create(agency_id=tenants.acme.id, name="Stale")
+    stale = ApiKey.get_by_id(key.id)
+    apikeys.delete(ApiKey.get_by_id(key.id))
+    with pytest.raises(KeyProblem):
+        apikeys.deactivate(stale)
+    assert ApiKey.get_by_id(key.id).status == KeyStatus.DELETED
+
+
+def test_rolling_twice_or_after_a_delete_is_refused_not_an_error(app, tenants):
+    key, _ = apikeys.create(agency_id=tenants.acme.id, name="Twice")
+    first, second = ApiKey.get_by_id(key.id), ApiKey.get_by_id(key.id)  # a double submit
+    apikeys.roll(first, "24h")
+    with pytest.raises(KeyProblem):
+        apikeys.roll(second, "24h")
+    assert ApiKey.select().where(ApiKey.name == "Twice").count() == 2  # the old one and one replacement
+    gone, _ = apikeys.create(agency_id=tenants.acme.id, name="Gone")
+    stale = ApiKey.get_by_id(gone.id)
+    apikeys.delete(ApiKey.get_by_id(gone.id))
+    with pytest.raises(KeyProblem):
+        apikeys.roll(stale, "none")
+    assert ApiKey.select().where(ApiKey.name == "Gone").count() == 1

@@ -242,3 +242,14 @@ def test_the_demo_agency_has_warnings_after_its_first_sweep(app, sweep_on):
         assert any(m.startswith("Deactivated key “Legacy CRM import”") for m in messages)
         pending = lifecycle.pending_deletions(admin, utcnow())
         assert [key.name for key, _ in pending][0] == "Class booking sync"
+
+
+def test_a_warned_key_that_is_rolled_is_deleted_when_its_grace_ends(app, tenants, sweep_on):
+    with app.app_context(), db.connection_context():
+        now = utcnow().replace(microsecond=0)
+        key = aged_key("Warned then rolled", agency=tenants.acme, actor=tenants.admin, clock=now - datetime.timedelta(days=76))
+        assert sweep_on(now)["warn"] == 1  # its next look is days away now
+        apikeys.roll(ApiKey.get_by_id(key.id), "1h", actor=tenants.admin)
+        old = ApiKey.get_by_id(key.id)
+        assert sweep_on(old.expires_at)["finish_roll"] == 1
+        assert ApiKey.get_by_id(key.id).status == KeyStatus.DELETED
