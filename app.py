@@ -42,7 +42,9 @@ def create_app(test_config=None):
 
     @login_manager.user_loader
     def load_user(user_id):
-        return User.get_or_none(User.id == int(user_id)) if user_id.isdigit() else None
+        if not user_id.isdigit():
+            return None
+        return User.get_or_none((User.id == int(user_id)) & User.is_member)  # removed members are signed out
 
     @app.before_request
     def open_connection():

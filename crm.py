@@ -4,6 +4,7 @@ Input is checked by inputs.py before anything is written, and every change
 runs in one transaction: nothing is ever half-written.
 """
 
+import apikeys
 from inputs import (
     CONTACT_FIELDS,
     LINK_FIELDS,
@@ -14,12 +15,18 @@ from inputs import (
     clean_tags,
 )
 from models import (
+    ApiKey,
     Contact,
     Enrollment,
+    Form,
     FormSubmission,
+    KeyStatus,
     LinkClick,
     Location,
     TriggerLink,
+    User,
+    UserLocation,
+    Workflow,
     db,
     utcnow,
 )
@@ -135,9 +142,18 @@ def update_location(location, body):
     return _update(location, LOCATION_FIELDS, body, required=("name",))
 
 
-def delete_location(location):
+def delete_location(location, ip=None):
+    """Delete a location: its CRM data goes; its keys are deleted (tombstones and audit
+    kept), its staff lose their access, and nothing finds the location any more."""
     with db.atomic():
-        location.delete_instance(recursive=False)
+        for model in (Contact, Workflow, Form, TriggerLink):  # their rows' children cascade
+            model.delete().where(model.location == location.id).execute()
+        Location.update(deleted_at=utcnow()).where(Location.id == location.id).execute()
+        live_keys = ApiKey.select().where((ApiKey.location == location.id) & ApiKey.status.in_(KeyStatus.LIVE))
+        for key in live_keys:
+            apikeys.delete(key, ip=ip, detail=f"its location “{location.name}” was deleted")
+        User.update(is_member=False).where(User.location == location.id).execute()
+        UserLocation.delete().where(UserLocation.location == location.id).execute()
 
 
 # --- trigger links ------------------------------------------------------------------

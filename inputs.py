@@ -248,10 +248,10 @@ def parse_time(value, name):
         if not isinstance(value, str):
             raise ValueError
         moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999
         raise Invalid([(name, f"{name} must be an ISO 8601 date-time")]) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
     return moment
 
 

@@ -15,7 +15,7 @@ from models import Location, Role, User, UserLocation
 
 def visible_locations(user):
     """The locations `user` can see, as a query ordered by name."""
-    query = Location.select().where(Location.agency == user.agency_id)
+    query = Location.select().where((Location.agency == user.agency_id) & Location.deleted_at.is_null())
     if user.role in Role.LOCATION_LEVEL:
         query = query.where(Location.id == user.location_id)
     return query.order_by(Location.name, Location.id)
@@ -24,7 +24,12 @@ def visible_locations(user):
 def managed_location_ids(user):
     """Ids of the locations whose keys `user` has full rights over."""
     if user.role == Role.AGENCY_ADMIN:
-        return {location.id for location in Location.select(Location.id).where(Location.agency == user.agency_id)}
+        return {
+            location.id
+            for location in Location.select(Location.id).where(
+                (Location.agency == user.agency_id) & Location.deleted_at.is_null()
+            )
+        }
     if user.role == Role.LOCATION_ADMIN:
         return {user.location_id}
     if user.role == Role.AGENCY_USER:
@@ -32,7 +37,11 @@ def managed_location_ids(user):
             row.location_id
             for row in UserLocation.select(UserLocation.location)
             .join(Location)
-            .where((UserLocation.user == user.id) & (Location.agency == user.agency_id))
+            .where(
+                (UserLocation.user == user.id)
+                & (Location.agency == user.agency_id)
+                & Location.deleted_at.is_null()
+            )
         }
     return set()
 
@@ -46,7 +55,7 @@ def manages_agency_keys(user):
 
 
 def sees_location(user, location):
-    if location.agency_id != user.agency_id:
+    if location.agency_id != user.agency_id or location.deleted_at is not None:
         return False
     if user.role in Role.LOCATION_LEVEL:
         return location.id == user.location_id

@@ -112,7 +112,9 @@ def current_location():
     if location_id is None:
         return None
     location = Location.get_or_none(
-        (Location.id == location_id) & (Location.agency == current_user.agency_id)
+        (Location.id == location_id)
+        & (Location.agency == current_user.agency_id)
+        & Location.deleted_at.is_null()
     )
     if location is None:
         session.pop("view_location", None)
@@ -133,6 +135,19 @@ def _error(status, title, message):
 def init_app(app):
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["utc"] = utc
+
+    @app.before_request
+    def refuse_nul_characters():
+        """No dashboard form or query value may hold a NUL: PostgreSQL cannot store one.
+
+        The API and the public link and form endpoints check their own input.
+        """
+        if request.path.startswith(API_PREFIXES) or request.blueprint == "public":
+            return None
+        values = list(request.args.values()) + (list(request.form.values()) if request.form else [])
+        if any("\x00" in value for value in values):
+            return _error(400, "Bad Request", "The request holds a NUL character, which no field accepts.")
+        return None
 
     @app.after_request
     def security_headers(response):

@@ -38,7 +38,14 @@ class Resource(BaseModel):
     @classmethod
     def public(cls, resource_id):
         """A resource by id alone, for the public pages (trigger links, form posts)."""
-        return cls.get_or_none(cls.id == resource_id) if is_id(resource_id) else None
+        if not is_id(resource_id):
+            return None
+        return (
+            cls.select(cls, Location)
+            .join(Location)
+            .where((cls.id == resource_id) & Location.deleted_at.is_null())
+            .first()
+        )
 
     @classmethod
     def in_location(cls, location):

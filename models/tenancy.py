@@ -35,6 +35,9 @@ class Location(BaseModel):
     phone = CharField(max_length=30, null=True)
     settings = JSONField(default=dict)
     social = JSONField(default=dict)
+    # Set when the location is deleted: the row stays for its keys' tombstones,
+    # its staff and the audit trail; nothing finds it any more.
+    deleted_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("agency", "name"), False),)
@@ -42,12 +45,14 @@ class Location(BaseModel):
     @classmethod
     def by_api_id(cls, api_id):
         """The location with this API id, or None (no query for a malformed id)."""
-        return cls.get_or_none(cls.api_id == api_id) if is_id(api_id) else None
+        if not is_id(api_id):
+            return None
+        return cls.get_or_none((cls.api_id == api_id) & cls.deleted_at.is_null())
 
     @classmethod
     def of_agency(cls, agency_id, email=None, descending=False):
         """An agency's locations by creation (the API's list and search), optionally by email."""
-        query = cls.select().where(cls.agency == agency_id)
+        query = cls.select().where((cls.agency == agency_id) & cls.deleted_at.is_null())
         if email:
             query = query.where(cls.email == email)
         order = (cls.created_at.desc(), cls.id.desc()) if descending else (cls.created_at, cls.id)

@@ -529,3 +529,18 @@ def test_switching_view_to_a_huge_id_is_404(as_user, client, tenants):
     screen = as_user("admin@acme.test")
     response = client.post("/view", data={"location": "9" * 30, "csrf_token": screen.token})
     assert response.status_code == 404
+
+
+def test_nul_characters_in_dashboard_input_are_refused_clearly(as_user, client, tenants):
+    key, _ = apikeys.create(agency_id=tenants.acme.id, name="Clean")
+    screen = as_user("admin@acme.test")
+    for response in (
+        screen.create(name="bad\x00name"),
+        screen.post(f"/settings/api-keys/{key.id}/rename", {"name": "x\x00y"}),
+        screen.post("/settings/api-keys/identify", {"key": "kha_\x00"}),
+        screen.get("/settings/api-keys?q=a%00b"),
+        client.post("/login", data={"email": "a\x00@acme.test", "password": "x", "csrf_token": screen.token}),
+    ):
+        assert response.status_code == 400
+        assert "NUL character" in response.get_data(as_text=True) + response.headers.get("HX-Trigger", "")
+    assert [k.name for k in ApiKey.select()] == ["Clean"]

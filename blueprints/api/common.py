@@ -115,12 +115,16 @@ def _bearer_token():
 
 
 def _refuse(problem, key):
-    """Log and count a failed authentication (never the token), then answer 401."""
+    """Log a failed authentication (never the token), count well-formed ones per IP, answer 401."""
     ip = request.remote_addr
     log.warning(
         "API authentication failed: %s, %s %s from %s%s",
         problem, request.method, _redacted(request.path), ip, f" (key {key.hint})" if key else "",
     )
+    if problem == apikeys.Authentication.MALFORMED:
+        # Refused without touching the database or Redis: a malformed token cannot
+        # match a key, so it is no guess worth counting.
+        raise ApiError(401, AUTH_MESSAGES[problem])
     failures = ratelimit.count_failure(ip)
     if failures == current_app.config["AUTH_FAILURE_BURST"]:  # once per window and IP
         log.warning("Burst of %d failed API authentications from %s", failures, ip)

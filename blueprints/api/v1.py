@@ -1,7 +1,7 @@
 """API 1.0 (`/v1`): HighLevel's v1 paths. Location resources need a location key
 (the key's own location); locations need an agency key. No Version header."""
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 
 import crm
 import inputs
@@ -137,5 +137,5 @@ def update_location(locationId):
 @route(bp, "DELETE", "/locations/<locationId>", summary="Delete a location and everything in it",
        scope="locations.write", kind=AGENCY, response={})
 def delete_location(locationId):
-    crm.delete_location(agency_location(locationId))
+    crm.delete_location(agency_location(locationId), ip=request.remote_addr)
     return {}

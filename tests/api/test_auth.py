@@ -241,6 +241,13 @@ def test_a_burst_of_failures_is_logged_and_audited_once(app, api, keys, crm_data
     assert keys.deactivated not in events[0].detail
 
 
+def test_malformed_tokens_are_refused_without_touching_redis(app, api, redis, crm_data):
+    redis.flushdb()
+    for token in ("kha_short", "khl_" + "A" * 38, "not-a-key"):
+        assert api("GET", "/v1/contacts/", token).status_code == 401
+    assert list(redis.scan_iter()) == []
+
+
 def test_responses_never_echo_the_key(api, keys, crm_data, tenants):
     for key in (keys.north, keys.deactivated, keys.deleted):
         for method, path in (("GET", "/v1/contacts/"), ("GET", "/v2/contacts/"), ("POST", "/v2/links/")):

@@ -145,8 +145,14 @@ def test_extreme_numbers_and_dates_are_answered_not_500(api, keys, crm_data):
                  "/v2/forms/?skip=1000000"):
         assert api("GET", path, keys.north).status_code == 200, path
     for path in ("/v1/contacts/?startAfter=999999999999999", "/v1/contacts/?limit=99999999999999999999",
-                 "/v1/forms/submissions?endAt=10000-01-01"):
+                 "/v1/forms/submissions?endAt=10000-01-01",
+                 "/v1/forms/submissions?endAt=9999-12-31T23:00:00-05:00",
+                 "/v2/forms/submissions?startAt=0001-01-01T00:00:00%2B01:00"):
         assert api("GET", path, keys.north).status_code == 422, path
+    for version in ("v1", "v2"):
+        path = f"/{version}/contacts/{crm_data.north_contact.id}/workflow/{crm_data.north_workflow.id}"
+        response = api("POST", path, keys.north, body={"eventStartTime": "9999-12-31T23:00:00-05:00"})
+        assert response.status_code == 422 and "eventStartTime" in response.get_json()["message"]
 
 
 def test_absurdly_nested_json_is_400(api, client, keys, crm_data):

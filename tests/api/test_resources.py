@@ -3,7 +3,7 @@
 import pytest
 
 import crm
-from models import ApiKey, Contact, Form, FormSubmission, Location, TriggerLink, db
+from models import ApiKey, AuditEvent, Contact, Form, FormSubmission, Location, TriggerLink, User, db
 
 
 def loc(tenants, where="north"):
@@ -134,13 +134,28 @@ def test_v1_location_crud(api, keys, crm_data, tenants):
     assert api("GET", f"/v1/locations/{east['id']}", keys.agency).status_code == 404
 
 
-def test_deleting_a_location_removes_its_crm_data(api, keys, crm_data, tenants):
+def test_deleting_a_location_removes_its_crm_data_and_retires_its_keys_and_staff(api, keys, crm_data, tenants, client, auth):
+    south_keys = list(ApiKey.select().where(ApiKey.location == tenants.south.id))
+    assert south_keys
+    link_id = crm_data.south_link.id
     assert api("DELETE", f"/v1/locations/{tenants.south.api_id}", keys.agency).status_code == 200
     with db.connection_context():
         for model in (Contact, Form, FormSubmission, TriggerLink):
             assert not model.select().where(model.location == tenants.south.id).exists()
-        assert ApiKey.select().where(ApiKey.location == tenants.south.id).count() == 0
         assert Contact.select().where(Contact.location == tenants.north.id).exists()
+        # The keys stay as tombstones, each deletion in the audit log.
+        for key in south_keys:
+            stored = ApiKey.get_by_id(key.id)
+            assert (stored.status, stored.digest) == ("deleted", None)
+            event = AuditEvent.get((AuditEvent.key == key.id) & (AuditEvent.action == "delete"))
+            assert "South Gym" in event.detail and event.actor_label == "system"
+        assert not User.get_by_id(tenants.location_user.id).is_member
+    assert api("GET", f"/v2/contacts/?locationId={tenants.south.api_id}", keys.south).status_code == 401
+    assert api("GET", f"/v1/locations/{tenants.south.api_id}", keys.agency).status_code == 404
+    assert client.get(f"/l/{link_id}").status_code == 404
+    assert auth.login("south.user@acme.test").status_code == 401  # its staff cannot sign in
+    auth.login("admin@acme.test")
+    assert "South Gym" not in client.get("/settings/api-keys").get_data(as_text=True)
 
 
 def test_enrollments_clicks_and_submissions_are_kept_per_location(crm_data, tenants):
