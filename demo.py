@@ -9,7 +9,7 @@ import datetime
 
 import apikeys
 import crm
-from models import Agency, ApiKey, Form, Location, Role, User, UserLocation, Workflow, db, utcnow
+from models import Agency, ApiKey, AuditEvent, Form, Location, Role, User, UserLocation, Workflow, db, utcnow
 
 DEMO_PASSWORD = "keyhouse-demo"
 DEMO_AGENCY = "Demo Agency"
@@ -70,6 +70,7 @@ def _seed_keys(agency, locations):
             apikeys.deactivate(key, actor=creator)
         clock = now - datetime.timedelta(days=idle_days)
         ApiKey.update(activity_at=clock, created_at=clock).where(ApiKey.id == key.id).execute()
+        AuditEvent.update(created_at=clock).where(AuditEvent.key == key.id).execute()
 
 
 DEMO_CONTACTS = [

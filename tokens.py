@@ -73,6 +73,11 @@ def kind_of(token):
     return KINDS[token[:4]]
 
 
+def looks_like(token):
+    """True for a key's shape (prefix, length, alphabet) whatever its checksum."""
+    return isinstance(token, str) and _SHAPE.fullmatch(token) is not None
+
+
 def digest(token):
     """The stored form of a key."""
     return hashlib.sha256(token.encode("ascii")).hexdigest()

@@ -7,6 +7,7 @@ tell the lists to refresh (`keys-changed`).
 """
 
 import math
+import re
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
@@ -47,6 +48,11 @@ GRACE_CHOICES = [
 @login_required
 def require_login():
     """Every keys screen needs a signed-in staff member."""
+
+
+@bp.context_processor
+def limits():
+    return {"name_max": apikeys.NAME_MAX}
 
 
 # ---------------------------------------------------------------- helpers
@@ -320,15 +326,24 @@ def _identified(key):
     )
 
 
+def _pasted_key(text):
+    """The key in what was pasted: surrounding space, quotes and an "Authorization: Bearer" go."""
+    text = text.strip().strip("'\"").strip()
+    text = re.sub(r"^(authorization\s*:\s*)?(bearer\s+)?", "", text, flags=re.IGNORECASE)
+    return text.strip()
+
+
 @bp.route("/identify", methods=["GET", "POST"])
 def identify():
     """Which key is this? The pasted secret is never echoed back."""
     if request.method == "GET":
         return render("settings/page.html", "settings/_identify_form.html", key=None, message=None)
-    pasted = request.form.get("key", "").strip()
+    pasted = _pasted_key(request.form.get("key", ""))
     message = None
     if not pasted:
         message = "Paste a key to look it up."
+    elif tokens.kind_of(pasted) is None and tokens.looks_like(pasted):
+        message = "This looks like a Keyhouse key, but its checksum does not match: a character is mistyped or missing."
     elif tokens.kind_of(pasted) is None:
         message = "That is not a Keyhouse key: keys start with kha_ or khl_ and are 42 characters long."
     else:

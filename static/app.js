@@ -13,6 +13,7 @@
   });
 
   var TOAST_MS = 6000;
+  var MAX_TOASTS = 3;
 
   function showToast(message, level) {
     var region = document.getElementById("toasts");
@@ -20,7 +21,9 @@
     var toast = document.createElement("div");
     toast.className = "toast toast-" + (level || "success");
     toast.textContent = message; // text, never HTML
+    toast.title = "Click to dismiss";
     region.appendChild(toast);
+    while (region.children.length > MAX_TOASTS) region.firstElementChild.remove();
     window.setTimeout(function () { toast.remove(); }, TOAST_MS);
   }
 
@@ -37,6 +40,19 @@
   });
   document.body.addEventListener("htmx:sendError", function () {
     showToast("Keyhouse cannot be reached. Check your connection and try again.", "error");
+  });
+
+  document.body.addEventListener("click", function (event) {
+    var toast = event.target.closest("#toasts .toast");
+    if (toast) toast.remove();
+  });
+
+  // A revealed key is shown once: before anything replaces it, make sure it was copied.
+  document.body.addEventListener("htmx:confirm", function (event) {
+    var reveal = document.getElementById("reveal");
+    var target = event.detail.target;
+    if (!reveal || !target || !target.contains(reveal)) return;
+    if (!window.confirm("The new key will not be shown again. Did you copy it?")) event.preventDefault();
   });
 
   // Toasts rendered with the page (flash messages) fade out too.

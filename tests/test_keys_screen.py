@@ -434,7 +434,8 @@ def test_identify_a_pasted_key_without_echoing_it(as_user, tenants):
 @pytest.mark.parametrize("pasted,message", [
     ("", "Paste a key"),
     ("not a key at all", "That is not a Keyhouse key"),
-    ("kha_" + "A" * 38, "That is not a Keyhouse key"),
+    ("kha_" + "A" * 38, "its checksum does not match"),
+    ("kha_" + "A" * 30, "That is not a Keyhouse key"),
 ])
 def test_identify_rejects_what_is_not_a_key(as_user, tenants, pasted, message):
     response = as_user("admin@acme.test").post("/settings/api-keys/identify", {"key": pasted})
@@ -442,6 +443,14 @@ def test_identify_rejects_what_is_not_a_key(as_user, tenants, pasted, message):
     assert message in response.get_data(as_text=True)
     if pasted:
         assert pasted not in response.get_data(as_text=True)
+
+
+def test_identify_takes_a_key_as_it_appears_in_a_log_line(as_user, tenants):
+    _, plaintext = apikeys.create(agency_id=tenants.acme.id, name="From a log")
+    screen = as_user("admin@acme.test")
+    for pasted in (f"Authorization: Bearer {plaintext}", f"bearer {plaintext}", f'"{plaintext}"'):
+        html = screen.post("/settings/api-keys/identify", {"key": pasted}).get_data(as_text=True)
+        assert "From a log" in html and plaintext not in html
 
 
 def test_identify_keys_outside_reach_reveals_nothing(as_user, tenants):

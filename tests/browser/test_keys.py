@@ -40,6 +40,10 @@ def test_admin_creates_copies_and_manages_keys(page, sign_in, tenants):
     expect(page.locator("#toasts")).to_contain_text("Copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == agency_plain
     expect(row(page, "Marketing Automation")).to_be_visible()  # the list refreshed itself
+    # Opening another form while the key is shown asks first; saying no keeps the key.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("link", name="Create location key").click()
+    expect(page.locator("#revealed-key")).to_have_value(agency_plain)
     page.get_by_role("link", name="Done").click()
     expect(reveal).to_have_count(0)
 
