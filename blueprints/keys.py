@@ -91,6 +91,11 @@ def _row(key, **extra):
 
 
 def _filters():
+    """The list's filters; `?key=<id>` (links from the bell and the banner) shows that key's row."""
+    key_id = _int_arg("key")
+    key = ApiKey.get_or_none(ApiKey.id == key_id) if key_id else None
+    if key is not None and key.is_live and permissions.sees_key(current_user, key):
+        return {"q": key.name, "location": key.location_id}
     location = current_location()
     return {
         "q": request.args.get("q", "").strip()[:100],

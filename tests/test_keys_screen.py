@@ -401,6 +401,20 @@ def test_list_pages_fifty_at_a_time(as_user, tenants):
     assert second.count('class="key-row') == 1
 
 
+def test_a_link_to_one_key_shows_its_row_whatever_page_it_is_on(as_user, tenants):
+    for number in range(60):
+        apikeys.create(agency_id=tenants.acme.id, name=f"Filler {number:02d}")
+    target, _ = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.south.id, name="Needle")
+    html = as_user("admin@acme.test").page(key=target.id)
+    assert f'id="key-{target.id}"' in html and "Filler" not in html
+
+
+def test_a_link_to_a_key_outside_reach_shows_the_plain_list(as_user, tenants):
+    foreign, _ = apikeys.create(agency_id=tenants.other.id, name="Foreign needle")
+    html = as_user("south.user@acme.test").page(key=foreign.id)
+    assert "Foreign needle" not in html and "No location keys yet." in html
+
+
 def test_empty_state_explains_keys_and_links_to_the_docs(as_user, tenants):
     html = as_user("admin@acme.test").page()
     assert "No agency keys yet." in html and "No location keys yet." in html
