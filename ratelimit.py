@@ -1,4 +1,4 @@
-"""Per-key rate limits and per-IP failure counts, kept in Redis.
+"""Per-key rate limits, per-IP counts (failed authentications, sign-ins, form posts), kept in Redis.
 
 Two fixed windows per key: a burst window (RATE_LIMIT_BURST requests per
 RATE_LIMIT_BURST_SECONDS) and a day (RATE_LIMIT_DAILY requests per UTC day).
@@ -113,15 +113,25 @@ def hit(key_id, now=None):
     return usage
 
 
-def count_failure(ip):
-    """Count one failed authentication from `ip`; the count in the current window (None without Redis)."""
-    window = int(time.time() // FAILURE_WINDOW_SECONDS)
-    name = f"authfail:{ip or 'unknown'}:{window}"
+def count_window(name, seconds, amount=1):
+    """Add `amount` to the counter `name` in the current fixed window of `seconds`.
+
+    Returns (count so far, seconds until the window ends); the count is None
+    without Redis. `amount=0` reads the count without adding to it.
+    """
+    now = time.time()
+    window = int(now // seconds)
+    counter = f"{name}:{window}"
 
     def count(redis):
         pipe = redis.pipeline()
-        pipe.incr(name)
-        pipe.expire(name, FAILURE_WINDOW_SECONDS + 1)
+        pipe.incrby(counter, amount)
+        pipe.expire(counter, seconds + 1)
         return pipe.execute()[0]
 
-    return _redis_call(count)
+    return _redis_call(count), max(1, math.ceil((window + 1) * seconds - now))
+
+
+def count_failure(ip):
+    """Count one failed authentication from `ip`; the count in the current window (None without Redis)."""
+    return count_window(f"authfail:{ip or 'unknown'}", FAILURE_WINDOW_SECONDS)[0]

@@ -7,11 +7,12 @@
   never says which contact the submission matched.
 """
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
-from werkzeug.exceptions import BadRequest, HTTPException
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest, HTTPException, TooManyRequests
 
 import crm
 import inputs
+import ratelimit
 from blueprints.api import shapes
 from blueprints.api.common import ApiError, error_response, json_body
 from extensions import csrf
@@ -38,8 +39,12 @@ def public_error(error):
     if error.code == 413:
         message = f"The submission is larger than {request.max_content_length} bytes"
     if request.endpoint == "public.submit_form" and not _browser_post():
-        return error_response(error.code, message)
-    return render_template("errors/error.html", status=error.code, title=error.name, message=message), error.code
+        response = error_response(error.code, message)
+    else:
+        page = render_template("errors/error.html", status=error.code, title=error.name, message=message)
+        response = make_response(page, error.code)
+    response.headers.update({name: value for name, value in error.get_headers() if name == "Retry-After"})
+    return response
 
 
 @bp.errorhandler(ApiError)
@@ -64,8 +69,15 @@ def _submitted_fields():
     return request.form.to_dict(flat=True)
 
 
+FORM_POST_WINDOW_SECONDS = 60
+
+
 @bp.route("/f/<formId>", methods=["POST"])
 def submit_form(formId):
+    posts, retry_after = ratelimit.count_window(f"formpost:{request.remote_addr}", FORM_POST_WINDOW_SECONDS)
+    if posts is not None and posts > current_app.config["FORM_POST_LIMIT"]:
+        message = f"Too many form posts from your address; try again in {retry_after} seconds"
+        raise TooManyRequests(message, retry_after=retry_after)
     form = Form.public(formId)
     if form is None:
         abort(404, description="Form not found")

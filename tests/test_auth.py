@@ -140,3 +140,21 @@ def test_every_page_sends_a_strict_content_security_policy(client, auth, tenants
         assert "style-src 'self'" in policy
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
         assert "frame-ancestors 'none'" in policy
+
+
+def test_repeated_failed_sign_ins_from_one_address_are_slowed_down(app, client, auth, tenants):
+    app.config["LOGIN_FAILURE_LIMIT"] = 3
+    for _ in range(3):
+        assert auth.login("admin@acme.test", "wrong password").status_code == 401
+    response = auth.login("admin@acme.test")  # even the right password waits
+    assert response.status_code == 429
+    assert "Too many failed sign-ins from your address" in response.get_data(as_text=True)
+    assert 0 < int(response.headers["Retry-After"]) <= 600
+    assert client.get("/settings/api-keys").status_code == 302
+
+
+def test_successful_sign_ins_do_not_count_toward_the_limit(app, client, auth, tenants):
+    app.config["LOGIN_FAILURE_LIMIT"] = 2
+    for _ in range(4):
+        assert auth.login("admin@acme.test").status_code == 302
+        auth.logout()

@@ -97,3 +97,16 @@ def test_public_posts_need_no_csrf_token_but_the_dashboard_still_does(settings, 
     strict = create_app({**settings, "WTF_CSRF_ENABLED": True}).test_client()
     assert strict.post(f"/f/{crm_data.north_form.id}", json={"email": "c@example.com"}).status_code == 201
     assert strict.post("/view", data={"location": "agency"}).status_code == 400
+
+
+def test_form_posts_from_one_address_are_limited_per_minute(app, client, crm_data):
+    app.config["FORM_POST_LIMIT"] = 2
+    path = f"/f/{crm_data.north_form.id}"
+    for number in range(2):
+        assert client.post(path, json={"email": f"p{number}@example.com"}).status_code == 201
+    response = client.post(path, json={"email": "p3@example.com"})
+    assert response.status_code == 429 and response.is_json
+    assert response.get_json()["statusCode"] == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    with db.connection_context():
+        assert not FormSubmission.select().where(FormSubmission.email == "p3@example.com").exists()
