@@ -7,7 +7,7 @@ plaintext of a key exists only in the return value of `create` and `roll`.
 import dataclasses
 import datetime
 
-from peewee import Case, IntegrityError
+from peewee import Case, IntegrityError, Node
 
 import audit
 import tokens
@@ -166,8 +166,25 @@ def record_use(key, ip=None, user_agent=None, now=None):
     return True
 
 
+def _change(key, action, condition, fields, *, actor=None, ip=None, detail=""):
+    """One conditional UPDATE of `key` and its audit event, in one transaction.
+
+    Only the given fields are written, and only while `condition` (on ApiKey)
+    still holds, so a change never writes back a stale row. Returns whether it
+    changed the key.
+    """
+    with db.atomic():
+        if not ApiKey.update(**fields).where((ApiKey.id == key.id) & condition).execute():
+            return False
+        audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
+    for name, value in fields.items():
+        if not isinstance(value, Node):  # an SQL expression is the database's to evaluate
+            setattr(key, name, value)
+    return True
+
+
 def rename(key, name, *, actor=None, ip=None):
-    """Rename a live key. Only the name changes: one UPDATE, never a write-back of a stale row."""
+    """Rename a live key; only the name changes."""
     name = clean_name(name)
     if name == key.name:
         return key
@@ -175,68 +192,47 @@ def rename(key, name, *, actor=None, ip=None):
     # A key being rolled away gave its name to its replacement: it keeps no unique name.
     unique_name = Case(None, [(ApiKey.unique_name.is_null(), None)], _unique_name(key.owner, name))
     try:
-        with db.atomic():
-            renamed = (
-                ApiKey.update(name=name, unique_name=unique_name)
-                .where((ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE))
-                .execute()
-            )
-            if not renamed:
-                raise KeyGone()
-            audit.record("rename", agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=f"{old} → {name}")
+        renamed = _change(
+            key, "rename", ApiKey.status.in_(KeyStatus.LIVE), {"name": name, "unique_name": unique_name},
+            actor=actor, ip=ip, detail=f"{old} → {name}",
+        )
     except IntegrityError:
         raise _taken(name) from None
-    key.name = name
+    if not renamed:
+        raise KeyGone()
     return key
 
 
-def _set_status(key, status, action, actor, ip, was, **fields):
-    """Move `key` from status `was` to `status` in one conditional UPDATE, with its audit event."""
-    with db.atomic():
-        changed = (
-            ApiKey.update(status=status, **fields)
-            .where((ApiKey.id == key.id) & (ApiKey.status == was))
-            .execute()
-        )
-        if not changed:
-            raise KeyProblem("This key changed meanwhile. Reload the page to see it as it is now.")
-        audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip)
-    key.status = status
-    for name, value in fields.items():
-        setattr(key, name, value)
+def _set_status(key, status, action, was, actor, ip, **fields):
+    """Move `key` from status `was` to `status`, or say it changed meanwhile."""
+    if not _change(key, action, ApiKey.status == was, {"status": status, **fields}, actor=actor, ip=ip):
+        raise KeyProblem("This key changed meanwhile. Reload the page to see it as it is now.")
     return key
 
 
 def deactivate(key, *, actor=None, ip=None):
     if key.status != KeyStatus.ACTIVE:
         raise KeyProblem("Only an active key can be deactivated.")
-    return _set_status(key, KeyStatus.INACTIVE, "deactivate", actor, ip, KeyStatus.ACTIVE, deactivated_at=utcnow())
+    return _set_status(key, KeyStatus.INACTIVE, "deactivate", KeyStatus.ACTIVE, actor, ip, deactivated_at=utcnow())
 
 
 def reactivate(key, *, actor=None, ip=None):
     if key.status != KeyStatus.INACTIVE:
         raise KeyProblem("Only a deactivated key can be reactivated.")
-    return _set_status(key, KeyStatus.ACTIVE, "reactivate", actor, ip, KeyStatus.INACTIVE, deactivated_at=None)
+    return _set_status(key, KeyStatus.ACTIVE, "reactivate", KeyStatus.INACTIVE, actor, ip, deactivated_at=None)
 
 
 def delete(key, *, actor=None, ip=None, action="delete", only_if=None, detail=""):
     """Delete for good: the digest is erased, a tombstone row stays for the audit trail.
 
-    One UPDATE does it, and only while the key is live and `only_if` (a condition
-    on ApiKey, e.g. "still unused") holds; returns whether it deleted the key.
+    Only while the key is live and `only_if` (a condition on ApiKey, e.g. "still
+    unused") holds; returns whether it deleted the key.
     """
-    now = utcnow()
-    condition = (ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE)
+    condition = ApiKey.status.in_(KeyStatus.LIVE)
     if only_if is not None:
         condition &= only_if
-    fields = {"status": KeyStatus.DELETED, "digest": None, "unique_name": None, "deleted_at": now}
-    with db.atomic():
-        if not ApiKey.update(**fields).where(condition).execute():
-            return False
-        audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
-    for name, value in fields.items():
-        setattr(key, name, value)
-    return True
+    fields = {"status": KeyStatus.DELETED, "digest": None, "unique_name": None, "deleted_at": utcnow()}
+    return _change(key, action, condition, fields, actor=actor, ip=ip, detail=detail)
 
 
 def roll(key, grace="none", *, actor=None, ip=None):

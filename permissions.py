@@ -10,12 +10,14 @@ location user     none                 see (masked), their location
 Anything outside a user's reach is answered with 404 by the views.
 """
 
-from models import Location, Role, User, UserLocation
+from peewee import JOIN
+
+from models import ApiKey, AuditEvent, Location, Role, User, UserLocation
 
 
 def visible_locations(user):
     """The locations `user` can see, as a query ordered by name."""
-    query = Location.select().where((Location.agency == user.agency_id) & Location.deleted_at.is_null())
+    query = Location.live().where(Location.agency == user.agency_id)
     if user.role in Role.LOCATION_LEVEL:
         query = query.where(Location.id == user.location_id)
     return query.order_by(Location.name, Location.id)
@@ -23,26 +25,14 @@ def visible_locations(user):
 
 def managed_location_ids(user):
     """Ids of the locations whose keys `user` has full rights over."""
-    if user.role == Role.AGENCY_ADMIN:
-        return {
-            location.id
-            for location in Location.select(Location.id).where(
-                (Location.agency == user.agency_id) & Location.deleted_at.is_null()
-            )
-        }
-    if user.role == Role.LOCATION_ADMIN:
-        return {user.location_id}
+    if user.role in (Role.AGENCY_ADMIN, Role.LOCATION_ADMIN):
+        return {location.id for location in visible_locations(user).select(Location.id)}
     if user.role == Role.AGENCY_USER:
-        return {
-            row.location_id
-            for row in UserLocation.select(UserLocation.location)
-            .join(Location)
-            .where(
-                (UserLocation.user == user.id)
-                & (Location.agency == user.agency_id)
-                & Location.deleted_at.is_null()
-            )
-        }
+        visible = visible_locations(user).select(Location.id).order_by()
+        assigned = UserLocation.select(UserLocation.location).where(
+            (UserLocation.user == user.id) & UserLocation.location.in_(visible)
+        )
+        return {row.location_id for row in assigned}
     return set()
 
 
@@ -55,7 +45,7 @@ def manages_agency_keys(user):
 
 
 def sees_location(user, location):
-    if location.agency_id != user.agency_id or location.deleted_at is not None:
+    if location.agency_id != user.agency_id or not location.is_live:
         return False
     if user.role in Role.LOCATION_LEVEL:
         return location.id == user.location_id
@@ -85,6 +75,18 @@ def manages_key(user, key, managed_ids=None):
     if managed_ids is None:
         managed_ids = managed_location_ids(user)
     return key.location_id in managed_ids
+
+
+def visible_audit_events(user):
+    """The audit events `user` may read, with their key: the agency's, or only their location's."""
+    query = (
+        AuditEvent.select(AuditEvent, ApiKey)
+        .join(ApiKey, JOIN.LEFT_OUTER, on=(AuditEvent.key == ApiKey.id))
+        .where(AuditEvent.agency == user.agency_id)
+    )
+    if user.role in Role.LOCATION_LEVEL:
+        query = query.where(AuditEvent.location == user.location_id)
+    return query
 
 
 def key_managers(key):

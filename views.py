@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+import permissions
 from models import Location, Notification, utcnow
 
 log = logging.getLogger("keyhouse")
@@ -111,11 +112,7 @@ def current_location():
     location_id = session.get("view_location")
     if location_id is None:
         return None
-    location = Location.get_or_none(
-        (Location.id == location_id)
-        & (Location.agency == current_user.agency_id)
-        & Location.deleted_at.is_null()
-    )
+    location = permissions.visible_locations(current_user).where(Location.id == location_id).first()
     if location is None:
         session.pop("view_location", None)
     return location
@@ -162,8 +159,6 @@ def init_app(app):
     def layout_context():
         if not current_user.is_authenticated:
             return {}
-        import permissions
-
         return {
             "view_location": current_location(),
             "can_agency_view": permissions.sees_agency_keys(current_user),

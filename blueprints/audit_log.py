@@ -4,11 +4,10 @@ import math
 
 from flask import Blueprint, request
 from flask_login import current_user, login_required
-from peewee import JOIN
 
 import audit
 import permissions
-from models import ApiKey, AuditEvent, Role
+from models import ApiKey, AuditEvent
 from views import render, small_int
 
 bp = Blueprint("audit_log", __name__, url_prefix="/settings/audit-log")
@@ -22,21 +21,9 @@ def require_login():
     """The audit log needs a signed-in staff member."""
 
 
-def visible_events(user):
-    """Audit events `user` may read: their agency's, or only their location's."""
-    query = (
-        AuditEvent.select(AuditEvent, ApiKey)
-        .join(ApiKey, JOIN.LEFT_OUTER, on=(AuditEvent.key == ApiKey.id))
-        .where(AuditEvent.agency == user.agency_id)
-    )
-    if user.role in Role.LOCATION_LEVEL:
-        query = query.where(AuditEvent.location == user.location_id)
-    return query
-
-
 @bp.route("")
 def index():
-    query = visible_events(current_user)
+    query = permissions.visible_audit_events(current_user)
     key_id = small_int(request.args.get("key"))
     action = request.args.get("action", "")
     key = None

@@ -347,10 +347,12 @@ def identify():
     message = None
     if not pasted:
         message = "Paste a key to look it up."
-    elif tokens.kind_of(pasted) is None and tokens.looks_like(pasted):
-        message = "This looks like a Keyhouse key, but its checksum does not match: a character is mistyped or missing."
     elif tokens.kind_of(pasted) is None:
-        message = "That is not a Keyhouse key: keys start with kha_ or khl_ and are 42 characters long."
+        message = (
+            "This looks like a Keyhouse key, but its checksum does not match: a character is mistyped or missing."
+            if tokens.looks_like(pasted)
+            else "That is not a Keyhouse key: keys start with kha_ or khl_ and are 42 characters long."
+        )
     else:
         key = ApiKey.get_or_none(ApiKey.digest == tokens.digest(pasted))
         if key is None or not permissions.sees_key(current_user, key):

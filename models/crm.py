@@ -40,12 +40,8 @@ class Resource(BaseModel):
         """A resource by id alone, for the public pages (trigger links, form posts)."""
         if not is_id(resource_id):
             return None
-        return (
-            cls.select(cls, Location)
-            .join(Location)
-            .where((cls.id == resource_id) & Location.deleted_at.is_null())
-            .first()
-        )
+        row = cls.select(cls, Location).join(Location).where(cls.id == resource_id).first()
+        return row if row is not None and row.location.is_live else None
 
     @classmethod
     def in_location(cls, location):

@@ -42,17 +42,26 @@ class Location(BaseModel):
     class Meta:
         indexes = ((("agency", "name"), False),)
 
+    @property
+    def is_live(self):
+        return self.deleted_at is None
+
+    @classmethod
+    def live(cls, *fields):
+        """Locations that are not deleted: every lookup of a location starts here."""
+        return cls.select(*fields).where(cls.deleted_at.is_null())
+
     @classmethod
     def by_api_id(cls, api_id):
         """The location with this API id, or None (no query for a malformed id)."""
         if not is_id(api_id):
             return None
-        return cls.get_or_none((cls.api_id == api_id) & cls.deleted_at.is_null())
+        return cls.live().where(cls.api_id == api_id).first()
 
     @classmethod
     def of_agency(cls, agency_id, email=None, descending=False):
         """An agency's locations by creation (the API's list and search), optionally by email."""
-        query = cls.select().where((cls.agency == agency_id) & cls.deleted_at.is_null())
+        query = cls.live().where(cls.agency == agency_id)
         if email:
             query = query.where(cls.email == email)
         order = (cls.created_at.desc(), cls.id.desc()) if descending else (cls.created_at, cls.id)
