@@ -73,12 +73,12 @@ def _redis_call(work):
     except (RedisError, OSError) as error:
         if not health["down"]:
             health["down"] = True
-            log.error("Redis is unreachable (%s): API rate limits and failure counts are off until it returns",
+            log.error("Redis is unreachable (%s): rate limits and failure counts are off until it returns",
                       type(error).__name__)
         return None
     if health["down"]:
         health["down"] = False
-        log.warning("Redis is reachable again: API rate limits and failure counts are back on")
+        log.warning("Redis is reachable again: rate limits and failure counts are back on")
     return result
 
 
