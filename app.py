@@ -6,9 +6,10 @@ from flask import Flask
 from redis import Redis
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import config
-from extensions import csrf, htmx, login_manager
-from models import User, db, open_database
+from keyhouse import config
+from keyhouse.extensions import csrf, htmx, login_manager
+from keyhouse.models import User, db, open_database
+from keyhouse.web import filters, layout, security
 
 
 def create_app(test_config=None):
@@ -59,9 +60,23 @@ def create_app(test_config=None):
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
-    import views
-    from blueprints import activity, api, audit_log, auth, dashboard, docs, keys, notifications, public
-    views.init_app(app)
+    from blueprints import (
+        activity,
+        api,
+        audit_log,
+        auth,
+        dashboard,
+        docs,
+        errors,
+        keys,
+        notifications,
+        public,
+    )
+
+    security.init_app(app)
+    filters.init_app(app)
+    layout.init_app(app)
+    app.register_blueprint(errors.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(notifications.bp)

@@ -3,8 +3,8 @@
 import sys
 
 from app import create_app
-from config import ConfigError
-from services import StartupError, check_services
+from keyhouse.config import ConfigError
+from keyhouse.services import StartupError, check_services
 
 try:
     app = create_app()

@@ -19,10 +19,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import tokens  # noqa: E402
 from app import create_app  # noqa: E402
-from models import Agency, ApiKey, Location, Role, User, db  # noqa: E402
-from models.schema import upgrade  # noqa: E402
+from keyhouse.keys import tokens  # noqa: E402
+from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.models import Agency, ApiKey, Location, Role, User, db  # noqa: E402
+from keyhouse.models.schema import upgrade  # noqa: E402
 from tests.scratch_db import is_postgres, scratch_database  # noqa: E402
 
 
@@ -46,7 +47,7 @@ def seed(count):
             "agency": agency.id, "location": location.id if location else None, "kind": kind,
             "name": f"Integration {number}", "unique_name": f"{owner}/integration {number}",
             "digest": tokens.digest(plaintext), "hint": tokens.hint(plaintext),
-            "scopes": " ".join(tokens.SCOPES[kind]), "created_by": admin.id,
+            "scopes": " ".join(KIND_SCOPES[kind]), "created_by": admin.id,
             "created_at": now - datetime.timedelta(days=30), "activity_at": used or now,
             "last_used_at": used, "last_used_ip": "198.51.100.1" if used else None,
         })

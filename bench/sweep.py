@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from keyhouse.keys.scopes import KIND_SCOPES
 from tests.scratch_db import scratch_database  # noqa: E402
 
 DUE = 10_000
@@ -30,13 +31,13 @@ CHUNK = 1000
 
 def fill(size, now):
     """`size` keys, DUE of them due for their first warning at `now`."""
-    import tokens
-    from models import Agency, ApiKey, Location, User, db
+    from keyhouse.keys import tokens
+    from keyhouse.models import Agency, ApiKey, Location, User, db
 
     agency = Agency.create(name="Bench Agency")
     location = Location.create(agency=agency, name="Bench Location")
     admin = User.create(agency=agency, email="bench@bench.test", name="Bench", password_hash="x", role="agency_admin")
-    scopes = " ".join(tokens.SCOPES[tokens.LOCATION])
+    scopes = " ".join(KIND_SCOPES[tokens.LOCATION])
     rng = random.Random(7)
     due_numbers = set(rng.sample(range(size), DUE))
 
@@ -70,10 +71,10 @@ def fill(size, now):
 
 def measure(size, redis_url, folder):
     from app import create_app
-    from jobs import lifecycle as jobs
     from jobs import queue
-    from models import db
-    from models.schema import upgrade
+    from jobs import sweep as jobs
+    from keyhouse.models import db
+    from keyhouse.models.schema import upgrade
 
     url, drop = scratch_database(folder, f"bench-{size}")
     app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "REDIS_URL": redis_url, "INSTANCE_PATH": folder})

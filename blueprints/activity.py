@@ -7,9 +7,9 @@ permissions.py); another location is 404 like everywhere in the dashboard.
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
-import permissions
-from models import Enrollment, FormSubmission, LinkClick, Location
-from views import render
+from keyhouse import permissions
+from keyhouse.models import Enrollment, FormSubmission, LinkClick, Location
+from keyhouse.web.htmx import render
 
 bp = Blueprint("activity", __name__, url_prefix="/activity")
 

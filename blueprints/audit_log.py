@@ -5,10 +5,10 @@ import math
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
-import audit
-import permissions
-from models import ApiKey, AuditEvent
-from views import render, small_int
+from keyhouse import audit, permissions
+from keyhouse.models import ApiKey, AuditEvent
+from keyhouse.web.htmx import render
+from keyhouse.web.params import small_int
 
 bp = Blueprint("audit_log", __name__, url_prefix="/settings/audit-log")
 

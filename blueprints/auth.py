@@ -9,9 +9,9 @@ from werkzeug.security import generate_password_hash
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-import ratelimit
-from models import User
-from views import render
+from keyhouse import ratelimit
+from keyhouse.models import User
+from keyhouse.web.htmx import render
 
 bp = Blueprint("auth", __name__)
 

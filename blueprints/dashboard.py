@@ -1,11 +1,12 @@
 """The dashboard's front door and the Agency View / location switcher."""
 
-from flask import Blueprint, abort, redirect, request, session, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
-import permissions
-from models import Location
-from views import small_int
+from keyhouse import permissions
+from keyhouse.models import Location
+from keyhouse.web.layout import show_location
+from keyhouse.web.params import small_int
 
 bp = Blueprint("dashboard", __name__)
 
@@ -28,11 +29,11 @@ def switch_view():
     if target == "agency":
         if not permissions.sees_agency_keys(current_user):
             abort(404)
-        session.pop("view_location", None)
+        show_location(None)
     else:
         location_id = small_int(target)
         location = Location.get_or_none(Location.id == location_id) if location_id else None
         if location is None or not permissions.sees_location(current_user, location):
             abort(404)
-        session["view_location"] = location.id
+        show_location(location)
     return redirect(url_for("keys.index"), code=303)

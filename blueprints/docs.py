@@ -9,9 +9,9 @@ that owns it, and the examples use this server's own base URL.
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-import openapi
-import tokens
-from blueprints.api.common import AUTH_MESSAGES, ROUTES, VERSIONS
+from blueprints.api import AUTH_MESSAGES, ROUTES, VERSIONS, openapi
+from keyhouse.keys import tokens
+from keyhouse.keys.scopes import KIND_SCOPES
 
 bp = Blueprint("docs", __name__, url_prefix="/docs")
 
@@ -54,7 +54,7 @@ def authentication():
     return render_template(
         "docs/authentication.html",
         **_context(
-            scopes=tokens.SCOPES,
+            scopes=KIND_SCOPES,
             by_scope=by_scope,
             scanner_regex=tokens.SCANNER_REGEX,
             prefixes=tokens.PREFIXES,

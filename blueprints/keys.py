@@ -15,13 +15,13 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-import apikeys
-import audit
-import lifecycle
-import permissions
-import tokens
-from models import ApiKey, KeyStatus, utcnow
-from views import client_ip, current_location, render, small_int, toast, trigger, wants_fragment
+from keyhouse import audit, permissions
+from keyhouse.keys import apikeys, lifecycle, tokens
+from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.models import ApiKey, KeyStatus, utcnow
+from keyhouse.web.htmx import render, toast, trigger, wants_fragment
+from keyhouse.web.layout import current_location
+from keyhouse.web.params import client_ip, small_int
 
 bp = Blueprint("keys", __name__, url_prefix="/settings/api-keys")
 
@@ -82,7 +82,7 @@ def _done(response_or_fragment, message, level="success"):
 
 def _row(key, **extra):
     return render(
-        "settings/page.html", "settings/_row.html", key=key, now=utcnow(),
+        "keys/page.html", "keys/_row.html", key=key, now=utcnow(),
         can_manage=True, days_left=lifecycle.days_until_deletion(key, utcnow()), **extra,
     )
 
@@ -143,8 +143,8 @@ def index():
     locations = list(permissions.visible_locations(current_user))
     managed = permissions.managed_location_ids(current_user)
     return render(
-        "settings/api_keys.html",
-        "settings/_keys.html",
+        "keys/api_keys.html",
+        "keys/_keys.html",
         filters=filters,
         locations=locations,
         agency=_section(tokens.AGENCY, filters, _int_arg("agency_page", 1), locations, managed),
@@ -183,9 +183,9 @@ def _key_form(kind):
     form = KeyForm()
     form.kind.data = kind
     form.location.choices = [(loc.id, loc.name) for loc in locations]
-    form.scopes.choices = [(scope, SCOPE_LABELS[scope]) for scope in tokens.SCOPES[kind]]
+    form.scopes.choices = [(scope, SCOPE_LABELS[scope]) for scope in KIND_SCOPES[kind]]
     if not form.is_submitted():
-        form.scopes.data = list(tokens.SCOPES[kind])
+        form.scopes.data = list(KIND_SCOPES[kind])
         view = current_location()
         if view is not None and any(loc.id == view.id for loc in locations):
             form.location.data = view.id
@@ -193,7 +193,7 @@ def _key_form(kind):
 
 
 def _form_response(form, status=200):
-    return render("settings/page.html", "settings/_create_form.html", status=status, form=form)
+    return render("keys/page.html", "keys/_create_form.html", status=status, form=form)
 
 
 @bp.route("/new")
@@ -225,7 +225,7 @@ def create():
 def _reveal(key, plaintext, message, old_key=None):
     """The one response that ever holds the plaintext of `key`."""
     response = make_response(
-        render("settings/page.html", "settings/_reveal.html", status=201,
+        render("keys/page.html", "keys/_reveal.html", status=201,
                key=key, plaintext=plaintext, old_key=old_key)
     )
     if wants_fragment():
@@ -242,7 +242,7 @@ def row(key_id):
     """One row as it is now (also: cancel an inline edit)."""
     key = _key_or_404(key_id, manage=False)
     managed = permissions.manages_key(current_user, key)
-    return render("settings/page.html", "settings/_row.html", key=key, now=utcnow(),
+    return render("keys/page.html", "keys/_row.html", key=key, now=utcnow(),
                   can_manage=managed, days_left=lifecycle.days_until_deletion(key, utcnow()))
 
 
@@ -250,7 +250,7 @@ def row(key_id):
 def rename(key_id):
     key = _key_or_404(key_id)
     if request.method == "GET":
-        return render("settings/page.html", "settings/_row_rename.html", key=key, value=key.name, error=None)
+        return render("keys/page.html", "keys/_row_rename.html", key=key, value=key.name, error=None)
     value = request.form.get("name", "")
     old = key.name
     try:
@@ -258,7 +258,7 @@ def rename(key_id):
     except apikeys.KeyGone:
         abort(404)
     except apikeys.KeyProblem as problem:
-        return render("settings/page.html", "settings/_row_rename.html", status=422,
+        return render("keys/page.html", "keys/_row_rename.html", status=422,
                       key=key, value=value, error=problem.message)
     message = f"Renamed “{old}” to “{key.name}”." if old != key.name else "The name is unchanged."
     return _done(_row(key), message)
@@ -296,15 +296,15 @@ def roll(key_id):
     if key.expires_at is not None:
         abort(404)  # already on its way out: roll its replacement
     if request.method == "GET":
-        fragment = "settings/_roll_form.html"
+        fragment = "keys/_roll_form.html"
         if request.headers.get("HX-Target") == f"key-{key.id}":
-            fragment = "settings/_row_roll.html"
-        return render("settings/page.html", fragment, key=key, choices=GRACE_CHOICES, roll_form=True)
+            fragment = "keys/_row_roll.html"
+        return render("keys/page.html", fragment, key=key, choices=GRACE_CHOICES, roll_form=True)
     grace = request.form.get("grace", "")
     try:
         new_key, plaintext = apikeys.roll(key, grace, actor=current_user, ip=client_ip())
     except apikeys.KeyProblem as problem:
-        return render("settings/page.html", "settings/_roll_form.html", status=422,
+        return render("keys/page.html", "keys/_roll_form.html", status=422,
                       key=key, choices=GRACE_CHOICES, roll_form=True, error=problem.message)
     return _reveal(new_key, plaintext, f"Rolled “{key.name}”. Copy the new key now.", old_key=key)
 
@@ -314,7 +314,7 @@ def roll(key_id):
 def delete(key_id):
     key = _key_or_404(key_id)
     if request.method == "GET":  # the confirmation step for browsers without htmx
-        return render("settings/page.html", "settings/_delete_confirm.html", key=key, confirm=True)
+        return render("keys/page.html", "keys/_delete_confirm.html", key=key, confirm=True)
     if not apikeys.delete(key, actor=current_user, ip=client_ip()):
         abort(404)  # deleted meanwhile
     return _done("", f"Deleted “{key.name}”. Requests with it now get 401.")
@@ -325,7 +325,7 @@ def delete(key_id):
 
 def _identified(key):
     return render(
-        "settings/page.html", "settings/_identify_result.html",
+        "keys/page.html", "keys/_identify_result.html",
         key=key, now=utcnow(), can_manage=permissions.manages_key(current_user, key),
         days_left=lifecycle.days_until_deletion(key, utcnow()),
     )
@@ -342,7 +342,7 @@ def _pasted_key(text):
 def identify():
     """Which key is this? The pasted secret is never echoed back."""
     if request.method == "GET":
-        return render("settings/page.html", "settings/_identify_form.html", key=None, message=None)
+        return render("keys/page.html", "keys/_identify_form.html", key=None, message=None)
     pasted = _pasted_key(request.form.get("key", ""))
     message = None
     if not pasted:
@@ -360,4 +360,4 @@ def identify():
         else:
             audit.record("identify", agency_id=key.agency_id, key=key, actor=current_user, ip=client_ip())
             return _identified(key)
-    return render("settings/page.html", "settings/_identify_result.html", status=422, key=None, message=message)
+    return render("keys/page.html", "keys/_identify_result.html", status=422, key=None, message=message)

@@ -1,11 +1,12 @@
 """The notification bell in the top bar, the notifications page, and the pending-deletion banner."""
 
-from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, abort, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
-import lifecycle
-from models import Notification, utcnow
-from views import render, small_int
+from keyhouse.keys import lifecycle
+from keyhouse.models import Notification, utcnow
+from keyhouse.web.htmx import render
+from keyhouse.web.params import small_int
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -21,8 +22,14 @@ def require_login():
 
 @bp.app_template_global()
 def pending_deletions():
-    """For settings/_pending_banner.html: the signed-in user's keys pending deletion."""
+    """For notifications/_pending_banner.html: the signed-in user's keys pending deletion."""
     return lifecycle.pending_deletions(current_user, utcnow())
+
+
+@bp.app_template_global()
+def unread_notifications():
+    """For the bell in the layout: the signed-in user's unread count (one indexed query)."""
+    return Notification.unread_count(current_user.id)
 
 
 def _page(limit):
@@ -37,11 +44,10 @@ def _page(limit):
 def bell():
     """The bell with its unread badge; every page polls it.
 
-    Rendered without the layout's context processors so a poll costs one
-    indexed query (Notification.unread_count) besides loading the signed-in user.
+    A poll costs one indexed query (Notification.unread_count) besides loading
+    the signed-in user.
     """
-    template = current_app.jinja_env.get_template("notifications/_bell.html")
-    return make_response(template.render(bell_count=Notification.unread_count(current_user.id)))
+    return render("notifications/_bell.html", "notifications/_bell.html", bell_count=unread_notifications())
 
 
 @bp.route("/dropdown")
@@ -93,4 +99,4 @@ def mark_all_read():
 @bp.route("/pending-banner")
 def pending_banner():
     """The API keys screen's banner of keys pending deletion (refreshed by htmx)."""
-    return render("settings/_pending_banner.html", "settings/_pending_banner.html")
+    return render("notifications/_pending_banner.html", "notifications/_pending_banner.html")

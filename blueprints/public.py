@@ -7,22 +7,33 @@
   never says which contact the submission matched.
 """
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import BadRequest, HTTPException, TooManyRequests
 
-import crm
-import inputs
-import ratelimit
-from blueprints.api import shapes
-from blueprints.api.common import ApiError, error_response, json_body
-from extensions import csrf
-from models import Form, TriggerLink
+from keyhouse import ratelimit
+from keyhouse.crm import actions as crm
+from keyhouse.crm import inputs, shapes
+from keyhouse.extensions import csrf
+from keyhouse.models import Form, TriggerLink
+from keyhouse.web import security
+from keyhouse.web.jsonio import ApiError, error_response, json_body
+from keyhouse.web.params import client_ip
 
 bp = Blueprint("public", __name__)
 
 
 def init_app(app):
     csrf.exempt(bp)
+    security.checks_own_input(app, bp)
     app.register_blueprint(bp)
 
 
@@ -57,7 +68,7 @@ def follow_link(linkId):
     link = TriggerLink.public(linkId)
     if link is None:
         abort(404)
-    crm.record_click(link, request.args.get("contact_id"), request.remote_addr)
+    crm.record_click(link, request.args.get("contact_id"), client_ip())
     return redirect(link.redirect_to, code=302)
 
 
@@ -74,7 +85,7 @@ FORM_POST_WINDOW_SECONDS = 60
 
 @bp.route("/f/<formId>", methods=["POST"])
 def submit_form(formId):
-    posts, retry_after = ratelimit.count_window(f"formpost:{request.remote_addr}", FORM_POST_WINDOW_SECONDS)
+    posts, retry_after = ratelimit.count_window(f"formpost:{client_ip()}", FORM_POST_WINDOW_SECONDS)
     if posts is not None and posts > current_app.config["FORM_POST_LIMIT"]:
         message = f"Too many form posts from your address; try again in {retry_after} seconds"
         raise TooManyRequests(message, retry_after=retry_after)

@@ -5,7 +5,7 @@ import functools
 
 from flask import current_app, has_app_context
 
-from models import db
+from keyhouse.models import db
 
 
 @functools.cache

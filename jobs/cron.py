@@ -5,8 +5,8 @@ The cron process only enqueues; workers execute.
 
 from rq import cron
 
-import config
-from jobs.lifecycle import sweep
+from jobs.sweep import sweep
+from keyhouse import config
 
 _settings = config.from_environment()
 

@@ -18,8 +18,8 @@ from rq import SimpleWorker
 from werkzeug.serving import make_server
 
 from app import create_app
-from models import Agency, Location, Role, User, UserLocation, db
-from models.schema import upgrade
+from keyhouse.models import Agency, Location, Role, User, UserLocation, db
+from keyhouse.models.schema import upgrade
 from tests.scratch_db import scratch_database
 
 PASSWORD = "correct horse battery"

@@ -6,13 +6,13 @@ import sys
 
 import pytest
 
-from models import Location, Role, User, UserLocation, db
+from keyhouse.models import Location, Role, User, UserLocation, db
 from tests.scratch_db import process_env
 
 
 def keyhouse(settings, *args, input=None, **env_overrides):
     return subprocess.run(
-        [sys.executable, "-m", "commands", *args],
+        [sys.executable, "-m", "keyhouse.cli", *args],
         env=process_env(settings, **env_overrides), input=input, capture_output=True, text=True, timeout=60,
     )
 
@@ -166,7 +166,7 @@ def test_gunicorn_entry_point_exits_with_one_line_when_redis_is_unreachable(app,
 
 def test_worker_runs_queued_jobs(app, settings):
     from jobs import queue
-    from jobs.lifecycle import sweep
+    from jobs.sweep import sweep
 
     job = queue(app).enqueue(sweep)
     result = keyhouse(settings, "worker", "--burst")

@@ -1,6 +1,6 @@
 """The base layout every screen uses: view switcher, bell, settings navigation."""
 
-from models import Notification
+from keyhouse.models import Notification
 from tests.conftest import csrf_token
 
 

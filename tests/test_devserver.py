@@ -61,7 +61,7 @@ def test_dev_brings_up_web_worker_and_cron_and_ctrl_c_stops_them_all(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
     env["INSTANCE_PATH"] = str(tmp_path / "instance")
     process = subprocess.Popen(
-        [sys.executable, "-m", "commands", "dev", "--port", str(port)],
+        [sys.executable, "-m", "keyhouse.cli", "dev", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     output = Output(process)
@@ -78,7 +78,7 @@ def test_dev_brings_up_web_worker_and_cron_and_ctrl_c_stops_them_all(tmp_path):
 
         output.wait_for(r"^worker \| .*Listening on keyhouse")
         output.wait_for(r"^  cron \| .*Enqueued job sweep")
-        output.wait_for(r"^worker \| .*Successfully completed jobs\.lifecycle\.sweep")
+        output.wait_for(r"^worker \| .*Successfully completed jobs\.sweep\.sweep")
         assert (tmp_path / "instance" / "keyhouse.db").exists()
         assert oct((tmp_path / "instance" / "secret_key").stat().st_mode & 0o777) == "0o600"
     finally:
@@ -104,7 +104,7 @@ def test_dev_refuses_a_port_in_use(tmp_path):
         env = dict(os.environ, INSTANCE_PATH=str(tmp_path / "instance"))
         env.pop("DATABASE_URL", None)
         result = subprocess.run(
-            [sys.executable, "-m", "commands", "dev", "--port", str(port)],
+            [sys.executable, "-m", "keyhouse.cli", "dev", "--port", str(port)],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
         )
     assert result.returncode == 1

@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-import tokens
 from blueprints.api.common import ROUTES
+from keyhouse.keys import tokens
+from keyhouse.keys.scopes import KIND_SCOPES
 
 PAGES = ["/docs/", "/docs/authentication", "/docs/guides", "/docs/best-practices", "/docs/reference",
          "/docs/reference/v1", "/docs/reference/v2"]
@@ -53,7 +54,7 @@ def test_the_scanner_regex_and_every_scope_are_published(client):
     regex = re.search(r'<code id="scanner-regex">([^<]+)</code>', html).group(1)
     assert regex == tokens.SCANNER_REGEX
     assert re.search(regex, "key=" + tokens.generate("location") + ";")
-    for scope in tokens.SCOPES[tokens.AGENCY]:
+    for scope in KIND_SCOPES[tokens.AGENCY]:
         assert f"<code>{scope}</code>" in html
     for message in ("Missing or malformed API key", "Invalid API key", "API key is deactivated"):
         assert message in html

@@ -9,10 +9,10 @@ from jobs import queue
 def test_cron_config_enqueues_the_sweep_on_the_app_queue(app, redis, run_jobs):
     scheduler = CronScheduler(connection=redis)
     scheduler.load_config_from_file("jobs.cron")
-    assert [job.func_name for job in scheduler.get_jobs()] == ["jobs.lifecycle.sweep"]
+    assert [job.func_name for job in scheduler.get_jobs()] == ["jobs.sweep.sweep"]
     scheduler.enqueue_jobs()
     pending = queue(app).jobs
-    assert [job.func_name for job in pending] == ["jobs.lifecycle.sweep"]
+    assert [job.func_name for job in pending] == ["jobs.sweep.sweep"]
 
     run_jobs()
 

@@ -1,4 +1,4 @@
-"""The key format and what can happen to a key (tokens.py, apikeys.py)."""
+"""The key format and what can happen to a key (keyhouse/keys/tokens.py, keyhouse/keys/apikeys.py)."""
 
 import datetime
 import math
@@ -7,10 +7,10 @@ import re
 import pytest
 from peewee import SqliteDatabase
 
-import apikeys
-import tokens
-from apikeys import Authentication, KeyProblem
-from models import ApiKey, AuditEvent, KeyStatus, Notification, db, utcnow
+from keyhouse.keys import apikeys, tokens
+from keyhouse.keys.apikeys import Authentication, KeyProblem
+from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.models import ApiKey, AuditEvent, KeyStatus, Notification, db, utcnow
 
 
 def test_generated_keys_have_the_documented_shape_and_entropy():
@@ -78,7 +78,7 @@ def test_create_stores_only_digest_and_hint(app, tenants):
     assert stored.digest == tokens.digest(plaintext)
     assert stored.hint == tokens.hint(plaintext)
     assert stored.kind == "location"
-    assert stored.scope_list == list(tokens.SCOPES["location"])
+    assert stored.scope_list == list(KIND_SCOPES["location"])
     assert plaintext not in all_stored_text()
     assert plaintext[4:-4] not in all_stored_text()
     event = AuditEvent.get(AuditEvent.key == key.id)

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-import apikeys
-import tokens
-from models import ApiKey, AuditEvent, KeyStatus
+from keyhouse.keys import apikeys, tokens
+from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.models import ApiKey, AuditEvent, KeyStatus
 from tests.conftest import csrf_token
 from tests.test_keys_domain import all_stored_text
 
@@ -44,7 +44,7 @@ class Screen:
         if scopes is not None:
             data["scopes"] = scopes
         else:
-            data["scopes"] = list(tokens.SCOPES[kind])
+            data["scopes"] = list(KIND_SCOPES[kind])
         return self.post("/settings/api-keys", data)
 
     def page(self, **params):
@@ -115,7 +115,7 @@ def test_location_key_for_a_chosen_location(as_user, tenants):
 def test_create_form_defaults_to_all_scopes_of_the_kind(as_user, tenants):
     screen = as_user("admin@acme.test")
     html = screen.get("/settings/api-keys/new?kind=location").get_data(as_text=True)
-    for scope in tokens.SCOPES["location"]:
+    for scope in KIND_SCOPES["location"]:
         assert re.search(rf'<input checked id="scopes-\d+" name="scopes" type="checkbox" value="{scope}">', html)
     assert "locations.write" not in html
 

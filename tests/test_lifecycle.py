@@ -10,10 +10,17 @@ import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-import apikeys
-import lifecycle
-from jobs import lifecycle as jobs
-from models import ApiKey, AuditEvent, KeyStatus, Notification, User, db, utcnow
+from jobs import sweep as jobs
+from keyhouse.keys import apikeys, lifecycle
+from keyhouse.models import (
+    ApiKey,
+    AuditEvent,
+    KeyStatus,
+    Notification,
+    User,
+    db,
+    utcnow,
+)
 
 T0 = datetime.datetime(2027, 1, 1, 9, 0)
 
@@ -113,7 +120,7 @@ def test_the_delete_rechecks_the_clock_in_its_own_update(app, tenants, sweep_on)
         key = aged_key("Raced", agency=tenants.acme, actor=tenants.admin)
         sweep_on(day(89))
         read_by_the_job = ApiKey.get_by_id(key.id)  # what an expire job read ...
-        assert lifecycle.next_step(read_by_the_job, day(90)).action == lifecycle.EXPIRE
+        assert lifecycle.rule().next_step(read_by_the_job, day(90)).action == lifecycle.EXPIRE
         apikeys.record_use(ApiKey.get_by_id(key.id), now=day(90) - datetime.timedelta(minutes=1))  # ... then a use
         jobs._expire_one(read_by_the_job, day(90))
         assert ApiKey.get_by_id(key.id).status == KeyStatus.ACTIVE
@@ -229,7 +236,7 @@ def test_without_redis_the_dashboard_works_and_the_sweep_catches_up_later(app, s
 
 
 def test_the_demo_agency_has_warnings_after_its_first_sweep(app, sweep_on):
-    from demo import DEMO_KEYS, seed_demo
+    from keyhouse.demo import DEMO_KEYS, seed_demo
 
     with app.app_context(), db.connection_context():
         seed_demo()

@@ -15,10 +15,11 @@ from peewee import fn
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
-import tokens
-from jobs import lifecycle as jobs
 from jobs import queue
-from models import ApiKey, AuditEvent, Notification, db
+from jobs import sweep as jobs
+from keyhouse.keys import tokens
+from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.models import ApiKey, AuditEvent, Notification, db
 from tests.scratch_db import process_env
 from tests.test_lifecycle import aged_key, day
 
@@ -30,7 +31,7 @@ def worker_process(settings):
     """`keyhouse worker --burst` as its own process group, stdout and stderr merged."""
     env = process_env(settings, PYTHONUNBUFFERED="1")
     return subprocess.Popen(
-        [sys.executable, "-m", "commands", "worker", "--burst"],
+        [sys.executable, "-m", "keyhouse.cli", "worker", "--burst"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )
@@ -47,7 +48,7 @@ def bulk_keys(tenants, count):
             "unique_name": f"location:{tenants.north.id}/bulk {number}",
             "digest": f"{number:064x}",
             "hint": "khl_bulk…",
-            "scopes": " ".join(tokens.SCOPES[tokens.LOCATION]),
+            "scopes": " ".join(KIND_SCOPES[tokens.LOCATION]),
             "created_by": tenants.location_admin.id,
             "created_at": day(0),
             "activity_at": day(0),

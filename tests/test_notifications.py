@@ -3,7 +3,7 @@
 import datetime
 import logging
 
-from models import Notification, db, utcnow
+from keyhouse.models import Notification, db, utcnow
 from tests.conftest import csrf_token
 from tests.test_lifecycle import aged_key
 

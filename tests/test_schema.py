@@ -3,8 +3,7 @@
 from peewee import TextField
 from playhouse.migrate import migrate
 
-from models import db
-from models import schema
+from keyhouse.models import db, schema
 
 
 def test_a_fresh_database_is_created_at_the_latest_version(settings):

@@ -1,5 +1,5 @@
-"""What every API route of both versions shares: the route table, authentication,
-scopes and key kinds, rate limits, errors, JSON bodies and query parameters.
+"""What every API route of both versions shares: authentication, scopes and key
+kinds, rate limits, errors and query parameters (the route table is routes.py).
 
 One request goes: Version header (API 2.0) → bearer key (401) → rate limit (429)
 → key kind and scope of the route (403) → the view (404, 422, ...). The verified
@@ -7,99 +7,26 @@ key is kept in `g.api_key` for the rest of the request. A successful answer
 moves the key's activity clock (apikeys.record_use).
 """
 
-import dataclasses
-import json
 import logging
 import re
 
-from flask import current_app, g, jsonify, request
-from werkzeug.http import HTTP_STATUS_CODES
+from flask import current_app, g, request
 
-import apikeys
-import audit
-import inputs
-import openapi
-import ratelimit
-import tokens
-from inputs import Field
-from models import Location
-from views import API_PREFIXES
+from keyhouse import audit, ratelimit
+from keyhouse.crm import inputs
+from keyhouse.keys import apikeys, tokens
+from keyhouse.models import Location
+from keyhouse.web.jsonio import ApiError, error_response, not_found
+
+from .routes import ROUTES, VERSIONS
 
 log = logging.getLogger("keyhouse.api")
-
-VERSIONS = ("2021-07-28", "2021-04-15", "v3")  # accepted values of API 2.0's Version header
 
 AUTH_MESSAGES = {
     apikeys.Authentication.MALFORMED: "Missing or malformed API key",
     apikeys.Authentication.INVALID: "Invalid API key",
     apikeys.Authentication.DEACTIVATED: "API key is deactivated",
 }
-
-
-class ApiError(Exception):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def not_found(thing):
-    return ApiError(404, f"{thing} not found")
-
-
-def error_response(status, message):
-    """The contract's error body: {"statusCode", "error", "message"}."""
-    response = jsonify(statusCode=status, error=HTTP_STATUS_CODES.get(status, "Error"), message=message)
-    response.status_code = status
-    return response
-
-
-# --- the route table (also the source of the OpenAPI documents) ---------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Route:
-    version: str  # "v1" | "v2"
-    method: str
-    rule: str  # the Flask rule below the version prefix, e.g. "/contacts/<contactId>"
-    endpoint: str
-    summary: str
-    scope: str
-    kind: str | None  # tokens.LOCATION / tokens.AGENCY, or None when either kind may call
-    query: tuple = ()  # inputs.Field
-    body: tuple = ()  # inputs.Field
-    required: tuple = ()  # required body fields
-    response: object = None  # see openapi.py for the notation
-    status: int = 200
-
-    @property
-    def path(self):
-        """The OpenAPI path: /v2/contacts/{contactId}."""
-        return f"/{self.version}" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
-
-    @property
-    def path_params(self):
-        return re.findall(r"<(?:\w+:)?(\w+)>", self.rule)
-
-
-ROUTES = {}  # endpoint -> Route, for every API route of both versions
-
-
-def route(bp, method, rule, **meta):
-    """Register `view` on `bp` for one method and record the route in ROUTES."""
-
-    def decorator(view):
-        endpoint = view.__name__
-        bp.add_url_rule(rule, endpoint, view, methods=[method])
-        ROUTES[f"{bp.name}.{endpoint}"] = Route(bp.name, method, rule, endpoint, **meta)
-        return view
-
-    return decorator
-
-
-def param(name, kind, description="", max_length=255):
-    """A query parameter or body field (the same Field the CRM's inputs use)."""
-    return Field(name, "", kind, max_length, description)
 
 
 # --- per request ---------------------------------------------------------------------
@@ -176,15 +103,14 @@ def guard():
 
 
 def limit_headers(response):
-    """after_request of the app: the X-RateLimit-* headers on every API response.
+    """The X-RateLimit-* headers of an API response.
 
     Remaining counts are those of the request's key; without a key (401, unknown
     paths, the OpenAPI documents) only the configured limits are sent.
     """
-    if request.path.startswith(API_PREFIXES):
-        usage = g.get("api_usage") or ratelimit.limits()
-        for name, value in usage.headers().items():
-            response.headers.setdefault(name, value)
+    usage = g.get("api_usage") or ratelimit.limits()
+    for name, value in usage.headers().items():
+        response.headers.setdefault(name, value)
     return response
 
 
@@ -197,13 +123,9 @@ def record_use(response):
 
 
 def init_blueprint(bp):
-    """Authentication, limits, errors and the OpenAPI document for one version's blueprint."""
+    """Authentication, limits and errors for one version's blueprint."""
     bp.before_request(guard)
     bp.after_request(record_use)
-
-    @bp.route("/openapi.json")
-    def openapi_document():
-        return openapi.build(bp.name, request.host_url)
 
     @bp.errorhandler(ApiError)
     def api_error(error):
@@ -215,20 +137,6 @@ def init_blueprint(bp):
 
 
 # --- inputs --------------------------------------------------------------------------
-
-
-def json_body():
-    """The request body as a JSON object ({} when empty)."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
-        raise ApiError(400, "The body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(422, "The body must be a JSON object")
-    return body
 
 
 def int_arg(name, default, minimum, maximum, source=None):

@@ -5,12 +5,13 @@ from urllib.parse import urlencode
 
 from flask import request
 
-import crm
-import inputs
-from models import Contact, Form, FormSubmission, TriggerLink, Workflow
+from keyhouse.crm import actions as crm
+from keyhouse.crm import inputs, shapes
+from keyhouse.models import Contact, Form, FormSubmission, TriggerLink, Workflow
+from keyhouse.web.jsonio import json_body
 
-from . import shapes
-from .common import choice_arg, date_arg, find, int_arg, json_body, param, str_arg
+from .common import choice_arg, date_arg, find, int_arg, str_arg
+from .routes import param
 
 MAX_LIMIT = 100
 

@@ -3,14 +3,22 @@
 
 from flask import Blueprint, g, request
 
-import crm
-import inputs
-from models import Location
-from tokens import AGENCY, LOCATION
+from keyhouse.crm import actions as crm
+from keyhouse.crm import inputs, shapes
+from keyhouse.keys.tokens import AGENCY, LOCATION
+from keyhouse.models import Location
+from keyhouse.web.jsonio import json_body
 
-from . import resources, shapes
-from .common import agency_location, init_blueprint, json_body, param, route
-from .resources import CONTACTS_QUERY, ENROLL_BODY, SORT_QUERY, SUBMISSIONS_QUERY, TAGS_BODY
+from . import resources
+from .common import agency_location, init_blueprint
+from .resources import (
+    CONTACTS_QUERY,
+    ENROLL_BODY,
+    SORT_QUERY,
+    SUBMISSIONS_QUERY,
+    TAGS_BODY,
+)
+from .routes import param, route
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
 init_blueprint(bp)

@@ -6,25 +6,16 @@ agency's locations when the request names it with `locationId`.
 
 from flask import Blueprint, g
 
-import crm
-import inputs
-from models import Contact, Location, TriggerLink
-from tokens import AGENCY
+from keyhouse.crm import actions as crm
+from keyhouse.crm import inputs, shapes
+from keyhouse.keys.tokens import AGENCY
+from keyhouse.models import Contact, Location, TriggerLink
+from keyhouse.web.jsonio import json_body, not_found
 
-from . import resources, shapes
-from .common import (
-    acting_location,
-    choice_arg,
-    find,
-    init_blueprint,
-    int_arg,
-    json_body,
-    not_found,
-    param,
-    route,
-    str_arg,
-)
+from . import resources
+from .common import acting_location, choice_arg, find, init_blueprint, int_arg, str_arg
 from .resources import CONTACTS_QUERY, ENROLL_BODY, SUBMISSIONS_QUERY, TAGS_BODY
+from .routes import param, route
 
 bp = Blueprint("v2", __name__, url_prefix="/v2")
 init_blueprint(bp)

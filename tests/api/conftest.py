@@ -5,9 +5,9 @@ from types import SimpleNamespace
 
 import pytest
 
-import apikeys
-import demo
-from models import Contact, Form, TriggerLink, Workflow, db
+from keyhouse import demo
+from keyhouse.keys import apikeys
+from keyhouse.models import Contact, Form, TriggerLink, Workflow, db
 
 VERSION = "2021-07-28"
 

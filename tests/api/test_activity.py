@@ -1,7 +1,7 @@
 """The location's staff see what integrations did: submissions, clicks and enrollments."""
 
-import crm
-from models import Contact, TriggerLink, Workflow, db
+from keyhouse.crm import actions as crm
+from keyhouse.models import Contact, TriggerLink, Workflow, db
 
 
 def test_staff_see_their_locations_activity(client, auth, tenants, crm_data):

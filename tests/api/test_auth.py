@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-import apikeys
-import tokens
 from blueprints.api.common import ROUTES
-from models import ApiKey, AuditEvent, db
+from keyhouse.keys import apikeys, tokens
+from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.models import ApiKey, AuditEvent, db
 from tests.api.conftest import VERSION
 
 ALL_ROUTES = sorted(ROUTES.values(), key=lambda route: (route.version, route.rule, route.method))
@@ -77,9 +77,9 @@ def test_every_route_needs_its_scope(api, tenants, crm_data):
     """A key with every scope of its kind but the route's own gets 403 naming the scope."""
     tokens_by_scope = {}
     with db.connection_context():
-        for kind in tokens.SCOPES:
-            for scope in tokens.SCOPES[kind]:
-                others = [other for other in tokens.SCOPES[kind] if other != scope]
+        for kind in KIND_SCOPES:
+            for scope in KIND_SCOPES[kind]:
+                others = [other for other in KIND_SCOPES[kind] if other != scope]
                 _, tokens_by_scope[kind, scope] = apikeys.create(
                     agency_id=tenants.acme.id, location_id=tenants.north.id if kind == tokens.LOCATION else None,
                     name=f"without {scope}", scopes=others,

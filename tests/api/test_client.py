@@ -6,6 +6,7 @@ import urllib.request
 
 import pytest
 
+
 @pytest.fixture
 def server(live_server):
     return live_server

@@ -2,7 +2,7 @@
 
 import pytest
 
-from models import Contact, Enrollment, db
+from keyhouse.models import Contact, Enrollment, db
 
 
 def v2(path, tenants, location="north"):

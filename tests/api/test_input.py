@@ -2,7 +2,7 @@
 
 import pytest
 
-from models import Contact, Location, TriggerLink, db
+from keyhouse.models import Contact, Location, TriggerLink, db
 
 
 def contact_count():

@@ -2,7 +2,7 @@
 
 import json
 
-from models import Contact, FormSubmission, LinkClick, db
+from keyhouse.models import Contact, FormSubmission, LinkClick, db
 
 
 def test_a_trigger_link_records_the_click_and_redirects(client, crm_data):

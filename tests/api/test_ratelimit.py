@@ -3,7 +3,7 @@
 import logging
 
 from app import create_app
-from models import ApiKey, db
+from keyhouse.models import ApiKey, db
 
 HEADERS = ("X-RateLimit-Max", "X-RateLimit-Remaining", "X-RateLimit-Interval-Milliseconds",
            "X-RateLimit-Limit-Daily", "X-RateLimit-Daily-Remaining")

@@ -2,8 +2,18 @@
 
 import pytest
 
-import crm
-from models import ApiKey, AuditEvent, Contact, Form, FormSubmission, Location, TriggerLink, User, db
+from keyhouse.crm import actions as crm
+from keyhouse.models import (
+    ApiKey,
+    AuditEvent,
+    Contact,
+    Form,
+    FormSubmission,
+    Location,
+    TriggerLink,
+    User,
+    db,
+)
 
 
 def loc(tenants, where="north"):

@@ -4,8 +4,8 @@ import datetime
 
 from playwright.sync_api import expect
 
-from jobs import lifecycle as jobs
-from models import db, utcnow
+from jobs import sweep as jobs
+from keyhouse.models import db, utcnow
 from tests.test_lifecycle import aged_key
 
 

@@ -4,8 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
-import apikeys
-from models import ApiKey
+from keyhouse.keys import apikeys
+from keyhouse.models import ApiKey
 
 
 def mark_page(page):

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from models import Notification
+from keyhouse.models import Notification
 
 
 def test_sign_in_shows_api_keys_settings_and_the_bell(page, sign_in, tenants):

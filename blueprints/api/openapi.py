@@ -1,0 +1,195 @@
+"""The OpenAPI 3.1 documents of API 1.0 and API 2.0, built from the API's route table.
+
+Every route registered with `routes.route` carries its scope,
+key kind, parameters, body fields and answer; this module only translates that
+table, so the documents and the routes cannot drift apart (a test checks it).
+
+Answer notation in the table: "Contact" (a capitalised name) is a component;
+["Contact"] an array of it; "boolean"/"integer"/"string" a plain type;
+{"name": notation, ...} an object of those.
+"""
+
+from flask import request
+
+from keyhouse.crm import inputs
+from keyhouse.models.fields import ID_LENGTH
+
+from .routes import DOCUMENT_VERSION, ROUTES, VERSIONS
+
+TITLES = {"v1": "Keyhouse API 1.0", "v2": "Keyhouse API 2.0"}
+DESCRIPTIONS = {
+    "v1": "HighLevel API 1.0 compatible. Location resources need a location key, locations an agency key.",
+    "v2": "HighLevel API 2.0 compatible. Send the Version header. Agency keys name a location with locationId.",
+}
+ERRORS = {
+    400: "Bad request: malformed JSON, or (API 2.0) a missing or unknown Version header",
+    401: "Missing, malformed, invalid or deactivated key",
+    403: "The key lacks the route's scope, or is of the wrong kind",
+    404: "Not found, or outside this key's reach",
+    413: "The body is too large",
+    422: "A parameter or body field is invalid (the message names it)",
+    429: "Rate limit exceeded (see Retry-After)",
+}
+ID_PATTERN = f"^[A-Za-z0-9]{{{ID_LENGTH}}}$"
+
+
+def field_schema(field, nullable=False):
+    """The JSON Schema of a inputs.Field (input), or of the value it answers (`nullable`)."""
+    kind = field.kind
+    if kind in ("string", "email", "phone", "url", "date", "datetime", "id"):
+        schema = {"type": ["string", "null"] if nullable else "string"}
+        if kind == "string":
+            schema["maxLength"] = field.max_length
+        schema.update({
+            "email": {"format": "email"}, "url": {"format": "uri"}, "date": {"format": "date"},
+            "datetime": {"format": "date-time"}, "id": {"pattern": ID_PATTERN},
+            "phone": {"pattern": r"^\+?[0-9 ().\-/]{3,30}$"},
+        }.get(kind, {}))
+    elif kind in ("integer", "boolean", "object"):
+        schema = {"type": kind}
+    elif kind == "tags":
+        schema = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                  "maxItems": inputs.MAX_TAGS}
+    elif kind == "customFields":
+        schema = {"type": "array", "maxItems": inputs.MAX_CUSTOM_FIELDS, "items": {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "key": {"type": "string"}, "field_value": {}},
+        }}
+    else:
+        raise ValueError(f"no schema for field kind {kind!r}")
+    if field.description:
+        schema["description"] = field.description
+    return schema
+
+
+def _object(properties, required=()):
+    schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _string(description=""):
+    return {"type": "string", **({"description": description} if description else {})}
+
+
+def _nullable_fields(fields):
+    return {field.name: field_schema(field, nullable=True) for field in fields}
+
+
+def components():
+    time = {"type": "string", "format": "date-time"}
+    ident = {"type": "string", "pattern": ID_PATTERN}
+    page_meta = {
+        "total": {"type": "integer"},
+        "currentPage": {"type": "integer"},
+        "nextPage": {"type": ["integer", "null"]},
+        "prevPage": {"type": ["integer", "null"]},
+    }
+    return {
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "Keyhouse key (kha_… agency, khl_… location)",
+            }
+        },
+        "schemas": {
+            "Error": _object({"statusCode": {"type": "integer"}, "error": _string(), "message": _string()},
+                             ("statusCode", "error", "message")),
+            "Contact": _object({"id": ident, "locationId": ident, **_nullable_fields(inputs.CONTACT_FIELDS),
+                                "dateAdded": time, "dateUpdated": time}),
+            "Workflow": _object({"id": ident, "name": _string(), "status": {"enum": ["draft", "published"]},
+                                 "version": {"type": "integer"}, "createdAt": time, "updatedAt": time,
+                                 "locationId": ident}),
+            "Form": _object({"id": ident, "name": _string(), "locationId": ident}),
+            "Submission": _object({"id": ident, "contactId": {"type": ["string", "null"]}, "formId": ident,
+                                   "name": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]},
+                                   "createdAt": time, "others": {"type": "object"}}),
+            "Link": _object({"id": ident, "name": _string(), "redirectTo": _string(),
+                             "fieldKey": _string("{{trigger_link.<id>}}"), "locationId": ident}),
+            "Location": _object({"id": ident, "companyId": _string(), **_nullable_fields(inputs.LOCATION_FIELDS)}),
+            "ContactsMeta": _object({
+                **page_meta, "nextPageUrl": {"type": ["string", "null"]},
+                "startAfterId": {"type": ["string", "null"]}, "startAfter": {"type": ["integer", "null"]},
+            }),
+            "PageMeta": _object(page_meta),
+        },
+    }
+
+
+def answer_schema(notation):
+    if isinstance(notation, dict):
+        return _object({name: answer_schema(value) for name, value in notation.items()})
+    if isinstance(notation, list):
+        return {"type": "array", "items": answer_schema(notation[0])}
+    if notation[0].isupper():
+        return {"$ref": f"#/components/schemas/{notation}"}
+    return {"type": notation}
+
+
+def _json(schema, description):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def operation(route):
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": ID_PATTERN}}
+        for name in route.path_params
+    ]
+    parameters += [
+        {"name": field.name, "in": "query", "required": False, "schema": field_schema(field),
+         **({"description": field.description} if field.description else {})}
+        for field in route.query
+    ]
+    if route.version == "v2":
+        parameters.append({"name": "Version", "in": "header", "required": True,
+                           "schema": {"enum": list(VERSIONS)}})
+    errors = [code for code in ERRORS if code != 413 or route.body]
+    doc = {
+        "operationId": f"{route.version}_{route.endpoint}",
+        "summary": route.summary,
+        "tags": [route.rule.strip("/").split("/")[0]],
+        "security": [{"bearerAuth": [route.scope]}],
+        "x-scope": route.scope,
+        "x-key-kinds": [route.kind] if route.kind else ["location", "agency"],
+        "parameters": parameters,
+        "responses": {
+            str(route.status): _json(answer_schema(route.response), "Success"),
+            **{str(code): _json({"$ref": "#/components/schemas/Error"}, ERRORS[code]) for code in errors},
+        },
+    }
+    if route.body:
+        body = _object({field.name: field_schema(field) for field in route.body}, route.required)
+        body["description"] = "Unknown fields are ignored."
+        doc["requestBody"] = {"required": bool(route.required), "content": {"application/json": {"schema": body}}}
+    return doc
+
+
+def build(version, server_url=""):
+    """The OpenAPI 3.1 document of `version` ("v1" or "v2")."""
+    paths = {
+        f"/{version}/openapi.json": {
+            "get": {"operationId": f"{version}_openapi", "summary": "This document", "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1 document",
+                                          "content": {"application/json": {"schema": {"type": "object"}}}}}}
+        }
+    }
+    for route in ROUTES.values():
+        if route.version == version:
+            paths.setdefault(route.path, {})[route.method.lower()] = operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": TITLES[version], "version": DOCUMENT_VERSION if version == "v2" else "1.0",
+                 "description": DESCRIPTIONS[version]},
+        "servers": [{"url": server_url.rstrip("/") or "/"}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": components(),
+    }
+
+
+def serve(bp):
+    """Serve the document of `bp` ("v1" or "v2") at its /openapi.json, with no key needed."""
+
+    @bp.route("/openapi.json")
+    def openapi_document():
+        return build(bp.name, request.host_url)

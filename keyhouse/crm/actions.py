@@ -1,0 +1,218 @@
+"""What can happen to the CRM resources, for the API (both versions) and the public pages.
+
+Input is checked by inputs.py before anything is written, and every change
+runs in one transaction: nothing is ever half-written.
+"""
+
+from keyhouse.crm.inputs import (
+    CONTACT_FIELDS,
+    LINK_FIELDS,
+    LOCATION_FIELDS,
+    Invalid,
+    clean,
+    clean_submission,
+    clean_tags,
+)
+from keyhouse.keys import apikeys
+from keyhouse.models import (
+    ApiKey,
+    Contact,
+    Enrollment,
+    Form,
+    FormSubmission,
+    KeyStatus,
+    LinkClick,
+    Location,
+    TriggerLink,
+    User,
+    UserLocation,
+    Workflow,
+    db,
+    utcnow,
+)
+
+# --- contacts ---------------------------------------------------------------------
+
+
+def _apply_contact(contact, body):
+    values = clean(CONTACT_FIELDS, body)
+    for column, value in values.items():
+        setattr(contact, column, value)
+    if "name" in values and "first_name" not in values and "last_name" not in values:
+        first, _, last = (values["name"] or "").partition(" ")
+        contact.first_name, contact.last_name = first or None, last.strip() or None
+    contact.name = " ".join(part for part in (contact.first_name, contact.last_name) if part) or None
+    if "custom_fields" in values:
+        contact.custom_fields = _merge_custom_fields(contact.custom_fields or [], values["custom_fields"])
+    contact.date_updated = utcnow()
+    return contact
+
+
+def _merge_custom_fields(current, changes):
+    def ident(item):
+        return ("id", item["id"]) if "id" in item else ("key", item["key"])
+
+    merged = {ident(item): item for item in current}
+    for item in changes:
+        merged[ident(item)] = item
+    return list(merged.values())
+
+
+def create_contact(location, body):
+    contact = _apply_contact(Contact(location=location, custom_fields=[], tags=[]), body)
+    with db.atomic():
+        contact.save(force_insert=True)
+    return contact
+
+
+def update_contact(contact, body):
+    _apply_contact(contact, body)
+    with db.atomic():
+        contact.save()
+    return contact
+
+
+def delete_contact(contact):
+    with db.atomic():
+        contact.delete_instance()
+
+
+def existing_contact(location, email=None, phone=None):
+    """The contact an upsert or a form submission updates: by email first, then by phone."""
+    return (email and Contact.by_email(location, email)) or (phone and Contact.by_phone(location, phone)) or None
+
+
+def upsert_contact(location, body):
+    """(contact, created): updates the contact with the body's email (else phone), or creates one."""
+    values = clean(CONTACT_FIELDS, body)
+    with db.atomic():
+        contact = existing_contact(location, values.get("email"), values.get("phone"))
+        if contact is None:
+            return create_contact(location, body), True
+        return update_contact(contact, body), False
+
+
+def add_tags(contact, tags):
+    contact.tags = clean_tags(list(contact.tags or []) + tags)
+    return update_contact(contact, {})
+
+
+def remove_tags(contact, tags):
+    gone = {tag.casefold() for tag in tags}
+    contact.tags = [tag for tag in contact.tags or [] if tag.casefold() not in gone]
+    return update_contact(contact, {})
+
+
+def enroll(contact, workflow, event_start_time=None):
+    """Add `contact` to `workflow` (again: its start time moves); returns the enrollment."""
+    with db.atomic():
+        enrollment = Enrollment.get_or_none((Enrollment.contact == contact) & (Enrollment.workflow == workflow))
+        if enrollment is None:
+            return Enrollment.create(contact=contact, workflow=workflow, event_start_time=event_start_time)
+        enrollment.event_start_time = event_start_time
+        enrollment.save()
+        return enrollment
+
+
+def unenroll(contact, workflow):
+    with db.atomic():
+        Enrollment.delete().where((Enrollment.contact == contact) & (Enrollment.workflow == workflow)).execute()
+
+
+# --- locations ----------------------------------------------------------------------
+
+
+def create_location(agency_id, body):
+    values = clean(LOCATION_FIELDS, body, required=("name",))
+    with db.atomic():
+        return Location.create(agency=agency_id, **values)
+
+
+def _update(row, fields, body, required):
+    """Apply the body's fields to `row` and save it; `required` fields may not be emptied."""
+    for column, value in clean(fields, body, required=required, partial=True).items():
+        setattr(row, column, value)
+    with db.atomic():
+        row.save()
+    return row
+
+
+def update_location(location, body):
+    return _update(location, LOCATION_FIELDS, body, required=("name",))
+
+
+def delete_location(location, ip=None):
+    """Delete a location: its CRM data goes; its keys are deleted (tombstones and audit
+    kept), its staff lose their access, and nothing finds the location any more."""
+    with db.atomic():
+        for model in (Contact, Workflow, Form, TriggerLink):  # their rows' children cascade
+            model.delete().where(model.location == location.id).execute()
+        Location.update(deleted_at=utcnow()).where(Location.id == location.id).execute()
+        live_keys = ApiKey.select().where((ApiKey.location == location.id) & ApiKey.status.in_(KeyStatus.LIVE))
+        for key in live_keys:
+            apikeys.delete(key, ip=ip, detail=f"its location “{location.name}” was deleted")
+        User.update(is_member=False).where(User.location == location.id).execute()
+        UserLocation.delete().where(UserLocation.location == location.id).execute()
+
+
+# --- trigger links ------------------------------------------------------------------
+
+
+def create_link(location, body):
+    values = clean(LINK_FIELDS, body, required=("name", "redirectTo"))
+    with db.atomic():
+        return TriggerLink.create(location=location, **values)
+
+
+def update_link(link, body):
+    return _update(link, LINK_FIELDS, body, required=("name", "redirectTo"))
+
+
+def delete_link(link):
+    with db.atomic():
+        link.delete_instance()
+
+
+def record_click(link, contact_id=None, ip=None):
+    """A click on a trigger link; the contact counts only when it is the link's location's."""
+    contact = Contact.find(link.location_id, contact_id) if contact_id else None
+    with db.atomic():
+        return LinkClick.create(link=link, contact=contact, ip=ip)
+
+
+# --- forms --------------------------------------------------------------------------
+
+# Submitted names that fill a contact field (other fields are kept in `others` only).
+FORM_CONTACT_FIELDS = {
+    "first_name": "firstName", "firstName": "firstName",
+    "last_name": "lastName", "lastName": "lastName",
+    "full_name": "name", "name": "name",
+    "email": "email", "phone": "phone",
+    "company_name": "companyName", "companyName": "companyName",
+}
+
+
+def submit_form(form, fields):
+    """Store a submission and create or update its contact (by email, then phone)."""
+    fields = clean_submission(fields)
+    contact_body = {FORM_CONTACT_FIELDS[name]: value for name, value in fields.items() if name in FORM_CONTACT_FIELDS}
+    values = clean(CONTACT_FIELDS, contact_body)
+    if not values.get("email") and not values.get("phone"):
+        raise Invalid([("email", "give an email address or a phone number")])
+    contact_body["source"] = f"form: {form.name}"[:200]
+    with db.atomic():
+        contact = existing_contact(form.location_id, values.get("email"), values.get("phone"))
+        if contact is None:
+            contact = create_contact(form.location_id, contact_body)
+        else:
+            update_contact(contact, {k: v for k, v in contact_body.items() if v and k != "source"})
+        submission = FormSubmission.create(
+            location=form.location_id,
+            form=form,
+            contact=contact,
+            name=contact.name,
+            email=contact.email,
+            others=fields,
+        )
+    return submission, contact
+

@@ -1,0 +1,282 @@
+"""Input rules of the CRM API, in one place for both API versions and the public form posts.
+
+The field tables below are checked by `clean` and also describe the bodies in
+the OpenAPI documents (blueprints/api/openapi.py). Unknown fields are ignored, as HighLevel's
+API does; a known field of the wrong type or shape is an `Invalid` naming it.
+"""
+
+import dataclasses
+import datetime
+import json
+import re
+
+
+class Invalid(ValueError):
+    """Input that cannot be used; `problems` is a list of (field, message)."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("; ".join(message for _, message in problems))
+
+    @property
+    def fields(self):
+        return [field for field, _ in self.problems]
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    name: str  # as the API spells it (camelCase)
+    column: str  # the model attribute
+    kind: str  # string | email | phone | url | date | boolean | tags | customFields | object
+    max_length: int = 255
+    description: str = ""
+
+
+# Where a contact or a location is: the fields both have.
+PLACE_FIELDS = (
+    Field("city", "city", "string", 100),
+    Field("state", "state", "string", 100),
+    Field("country", "country", "string", 100),
+    Field("postalCode", "postal_code", "string", 20),
+    Field("website", "website", "string", 500),
+    Field("timezone", "timezone", "string", 100),
+)
+
+CONTACT_FIELDS = (
+    Field("firstName", "first_name", "string", 100),
+    Field("lastName", "last_name", "string", 100),
+    Field("name", "name", "string", 201, "full name; split into firstName/lastName when those are not given"),
+    Field("email", "email", "email", 254, "matched case-insensitively"),
+    Field("phone", "phone", "phone", 30, "digits, spaces, ()-./ and a leading +"),
+    Field("companyName", "company_name", "string", 200),
+    Field("address1", "address1", "string", 255),
+    *PLACE_FIELDS,
+    Field("source", "source", "string", 200),
+    Field("tags", "tags", "tags", 100, "up to 100 tags of 1-100 characters"),
+    Field("customFields", "custom_fields", "customFields", 5000, "[{id or key, field_value}]"),
+    Field("dnd", "dnd", "boolean"),
+    Field("dateOfBirth", "date_of_birth", "date", 10, "YYYY-MM-DD"),
+    Field("assignedTo", "assigned_to", "string", 100),
+)
+
+LOCATION_FIELDS = (
+    Field("name", "name", "string", 200),
+    Field("address", "address", "string", 255),
+    *PLACE_FIELDS,
+    Field("email", "email", "email", 254),
+    Field("phone", "phone", "phone", 30),
+    Field("settings", "settings", "object", 10000, "free-form JSON object"),
+    Field("social", "social", "object", 10000, "free-form JSON object"),
+)
+
+LINK_FIELDS = (
+    Field("name", "name", "string", 200),
+    Field("redirectTo", "redirect_to", "url", 2048, "an http:// or https:// URL"),
+)
+
+MAX_TAGS = 100
+MAX_CUSTOM_FIELDS = 100
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9 ().\-/]{3,30}")
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
+
+
+def has_nul(text):
+    """True when `text` holds a NUL character (PostgreSQL cannot store one in text)."""
+    return "\x00" in text
+
+
+def _string(field, value):
+    if not isinstance(value, str):
+        raise ValueError(f"{field.name} must be a string")
+    if has_nul(value):
+        raise ValueError(f"{field.name} must not contain NUL characters")
+    value = value.strip()
+    if len(value) > field.max_length:
+        raise ValueError(f"{field.name} must be at most {field.max_length} characters")
+    return value or None
+
+
+def _email(field, value):
+    value = _string(field, value)
+    if value is not None and not _EMAIL.fullmatch(value):
+        raise ValueError(f"{field.name} must be an email address")
+    return value.lower() if value else None
+
+
+def _phone(field, value):
+    value = _string(field, value)
+    if value is None:
+        return None
+    if not _PHONE.fullmatch(value) or not any(char.isdigit() for char in value):
+        raise ValueError(f"{field.name} must be a phone number")
+    return ("+" if value.startswith("+") else "") + "".join(char for char in value if char.isdigit())
+
+
+def _url(field, value):
+    value = _string(field, value)
+    if value is not None and not _URL.fullmatch(value):
+        raise ValueError(f"{field.name} must be an http:// or https:// URL")
+    return value
+
+
+def _date(field, value):
+    value = _string(field, value)
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return datetime.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"{field.name} must be a date (YYYY-MM-DD)") from None
+
+
+def _boolean(field, value):
+    if not isinstance(value, bool):
+        raise ValueError(f"{field.name} must be true or false")
+    return value
+
+
+def clean_tags(value, name="tags"):
+    """Trimmed tags without case-insensitive duplicates, in the order given."""
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise ValueError(f"{name} must be an array of strings")
+    tags, seen = [], set()
+    for tag in (tag.strip() for tag in value):
+        if has_nul(tag):
+            raise ValueError(f"{name} must not contain NUL characters")
+        if not tag or len(tag) > 100:
+            raise ValueError(f"{name} must hold tags of 1 to 100 characters")
+        if tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"{name} must hold at most {MAX_TAGS} tags")
+    return tags
+
+
+def _tags(field, value):
+    return clean_tags(value, field.name)
+
+
+def _custom_value(value):
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    if isinstance(value, str):
+        return len(value) <= 5000
+    return isinstance(value, list) and all(isinstance(item, str) and len(item) <= 5000 for item in value)
+
+
+def _custom_fields(field, value):
+    message = f"{field.name} must be an array of {{id or key, field_value}} objects"
+    if not isinstance(value, list) or len(value) > MAX_CUSTOM_FIELDS:
+        raise ValueError(message + f" (at most {MAX_CUSTOM_FIELDS})")
+    cleaned = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise ValueError(message)
+        ident = "id" if "id" in item else "key"
+        name = item.get(ident)
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
+            raise ValueError(message)
+        field_value = item.get("field_value", item.get("value"))
+        if not _custom_value(field_value):
+            raise ValueError(f"{field.name} values must be strings (up to 5000 characters), numbers, booleans or arrays of strings")
+        cleaned.append({ident: name.strip(), "field_value": field_value})
+    return cleaned
+
+
+def _object(field, value):
+    if not isinstance(value, dict):
+        raise ValueError(f"{field.name} must be an object")
+    if len(json.dumps(value)) > field.max_length:
+        raise ValueError(f"{field.name} must be at most {field.max_length} characters as JSON")
+    return value
+
+
+CLEANERS = {
+    "string": _string,
+    "email": _email,
+    "phone": _phone,
+    "url": _url,
+    "date": _date,
+    "boolean": _boolean,
+    "tags": _tags,
+    "customFields": _custom_fields,
+    "object": _object,
+}
+NULLABLE = {"string", "email", "phone", "url", "date"}
+
+
+def clean(fields, body, required=(), partial=False):
+    """{column: value} for the known fields present in `body`; Invalid names every bad one.
+
+    `required` fields must be given and not empty; with `partial` (an update)
+    they may be left out, but not emptied.
+    """
+    values, problems = {}, []
+    for field in fields:
+        if field.name not in body:
+            if field.name in required and not partial:
+                problems.append((field.name, f"{field.name} is required"))
+            continue
+        value = body[field.name]
+        try:
+            if value is None and field.kind in NULLABLE:
+                cleaned = None
+            elif value is None:
+                raise ValueError(f"{field.name} must not be null")
+            else:
+                cleaned = CLEANERS[field.kind](field, value)
+            if cleaned is None and field.name in required:
+                raise ValueError(f"{field.name} must not be empty" if partial else f"{field.name} is required")
+        except ValueError as error:
+            problems.append((field.name, str(error)))
+            continue
+        values[field.column] = cleaned
+    if problems:
+        raise Invalid(problems)
+    return values
+
+
+def parse_time(value, name):
+    """An ISO 8601 date-time (a trailing Z or offset is turned into naive UTC), or None."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999
+        raise Invalid([(name, f"{name} must be an ISO 8601 date-time")]) from None
+    return moment
+
+
+MAX_FORM_FIELDS = 50
+MAX_FORM_VALUE = 5000
+
+
+def clean_submission(fields):
+    """The submitted fields as {name: string}; Invalid when malformed or too many/long."""
+    if not isinstance(fields, dict):
+        raise Invalid([("body", "the submission must be an object of fields")])
+    if len(fields) > MAX_FORM_FIELDS:
+        raise Invalid([("body", f"a submission may have at most {MAX_FORM_FIELDS} fields")])
+    problems, cleaned = [], {}
+    for name, value in fields.items():
+        if not name or len(name) > 100:
+            problems.append((name[:100], "field names must be 1 to 100 characters"))
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            problems.append((name, f"{name} must be a string"))
+        elif len(str(value)) > MAX_FORM_VALUE:
+            problems.append((name, f"{name} must be at most {MAX_FORM_VALUE} characters"))
+        elif has_nul(name + str(value)):
+            problems.append((name.replace("\x00", ""), f"{name.replace(chr(0), '')} must not contain NUL characters"))
+        else:
+            cleaned[name] = str(value).strip()
+    if problems:
+        raise Invalid(problems)
+    return cleaned

@@ -1,0 +1,226 @@
+"""`keyhouse dev`: everything for evaluation in one process group.
+
+Creates the SQLite database and the demo agency, starts an embedded Valkey when
+REDIS_URL is unset, then the web server (gunicorn), an RQ worker with the
+scheduler, and RQ's cron process, each in its own session so that Ctrl-C reaches
+only this supervisor, which stops them in order and leaves nothing behind.
+"""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import click
+
+STOP_TIMEOUT = 15  # seconds a child gets to stop before it is killed
+START_TIMEOUT = 30  # seconds the web server gets to accept connections
+
+
+def _secret_key(instance_path):
+    """SECRET_KEY from the environment, else one kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def _port_free(host, port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_for_port(host, port, children):
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+class Child:
+    """A supervised process whose output is printed line by line with its name."""
+
+    def __init__(self, name, argv, env):
+        self.name = name
+        self.process = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.PIPE,  # closes when the supervisor dies
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+            bufsize=1,
+        )
+        self.pid = self.process.pid
+        self.first_line = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in self.process.stdout:
+            if self.first_line is None:
+                self.first_line = line.strip()
+                self._ready.set()
+            click.echo(f"{self.name:>6} | {line.rstrip()}")
+        self._ready.set()
+
+    def wait_first_line(self, timeout):
+        self._ready.wait(timeout)
+        return self.first_line
+
+    def poll(self):
+        return self.process.poll()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, deadline):
+        try:
+            self.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def run(host, port):
+    from app import create_app
+    from keyhouse import config
+    from keyhouse.demo import DEMO_PASSWORD, seed_demo
+    from keyhouse.models import db
+    from keyhouse.models.schema import upgrade
+    from keyhouse.services import StartupError, check_database, check_redis
+
+    try:
+        settings = config.from_environment()
+    except config.ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    instance_path = settings["INSTANCE_PATH"]
+    os.makedirs(instance_path, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        SECRET_KEY=_secret_key(instance_path),
+        INSTANCE_PATH=instance_path,
+        DATABASE_URL=settings["DATABASE_URL"],
+        PYTHONUNBUFFERED="1",
+    )
+    env.setdefault("SESSION_COOKIE_SECURE", "false")  # served over plain http on this machine
+    os.environ.update(env)
+
+    if not _port_free(host, port):
+        raise click.ClickException(f"port {port} on {host} is in use: set PORT (or --port) to a free one")
+
+    try:
+        app = create_app()
+        check_database(app.config["DATABASE_URL"])
+    except (config.ConfigError, StartupError) as error:
+        raise click.ClickException(str(error)) from None
+    with db.connection_context():
+        for line in upgrade():
+            click.echo(f"database: {line}")
+        logins = seed_demo()
+
+    children = []
+    stopping = threading.Event()
+
+    def request_stop(signum, frame):
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    try:
+        if not settings["REDIS_URL"]:
+            valkey = Child("valkey", [sys.executable, "-m", "keyhouse.devserver", "valkey"], env)
+            children.append(valkey)
+            url = valkey.wait_first_line(30) or ""
+            if not url.startswith("redis://"):
+                raise click.ClickException("the embedded Valkey server did not start (see its lines above)")
+            env["REDIS_URL"] = os.environ["REDIS_URL"] = url
+        try:
+            check_redis(env["REDIS_URL"])
+        except StartupError as error:
+            raise click.ClickException(str(error)) from None
+
+        python = sys.executable
+        children.append(
+            Child(
+                "web",
+                [
+                    python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
+                    "--threads", "4", "--graceful-timeout", "5", "--no-control-socket", "--access-logfile", "-", "wsgi:app",
+                ],
+                env,
+            )
+        )
+        children.append(Child("worker", [python, "-m", "keyhouse.cli", "worker"], env))
+        children.append(Child("cron", [python, "-m", "keyhouse.cli", "cron"], env))
+
+        if not _wait_for_port(host, port, children):
+            raise click.ClickException("the web server did not start (see its lines above)")
+        url = f"http://{host}:{port}/"
+        click.echo("")
+        click.echo(f"Keyhouse is running at {url}")
+        click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        for email, role in logins:
+            click.echo(f"  {email:28} {role}")
+        click.echo("Processes: " + ", ".join(f"{c.name} (pid {c.pid})" for c in children))
+        click.echo("Press Ctrl-C to stop.")
+        click.echo("")
+
+        return_code = 0
+        while not stopping.wait(0.5):
+            exited = next((child for child in children if child.poll() is not None), None)
+            if exited is not None:
+                click.echo(f"{exited.name} exited with status {exited.poll()}; stopping Keyhouse")
+                return_code = 1
+                break
+        return return_code
+    finally:
+        click.echo("Stopping Keyhouse…")
+        # Web, worker and cron first, then the Redis they talk to.
+        for group in ([c for c in children if c.name != "valkey"], [c for c in children if c.name == "valkey"]):
+            for child in group:
+                child.stop()
+            deadline = time.monotonic() + STOP_TIMEOUT
+            for child in group:
+                child.wait(deadline)
+        click.echo("Stopped.")
+
+
+def _serve_valkey():
+    """Run an embedded Valkey until told to stop or the supervisor goes away."""
+    from keyhouse.services import embedded_redis
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    with embedded_redis() as url:
+        print(url, flush=True)
+        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+        done.wait()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["valkey"]:
+    _serve_valkey()

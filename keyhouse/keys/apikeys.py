@@ -1,0 +1,289 @@
+"""What can happen to an API key, in one place for the dashboard, the API and the jobs.
+
+Every change is written together with its audit event in one transaction. The
+plaintext of a key exists only in the return value of `create` and `roll`.
+"""
+
+import dataclasses
+import datetime
+
+from peewee import Case, IntegrityError, Node
+
+from keyhouse import audit
+from keyhouse.keys import tokens
+from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
+from keyhouse.models.keys import NAME_MAX, USER_AGENT_MAX
+
+USE_WRITE_INTERVAL = datetime.timedelta(minutes=1)  # at most one write per key per minute
+ROLL_GRACE = {  # the choices staff get when rolling a key
+    "none": None,
+    "1h": datetime.timedelta(hours=1),
+    "24h": datetime.timedelta(hours=24),
+    "7d": datetime.timedelta(days=7),
+}
+
+
+class KeyProblem(ValueError):
+    """A change to a key was refused; `field` names the input at fault (or None)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class KeyGone(KeyProblem):
+    """The key was deleted while the change was on its way."""
+
+    def __init__(self):
+        super().__init__("This key has been deleted.")
+
+
+def clean_name(name):
+    """The trimmed name, or KeyProblem naming what is wrong with it."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise KeyProblem("Give the key a name, for example “Marketing Automation”.", "name")
+    if len(name) > NAME_MAX:
+        raise KeyProblem(f"Keep the name to {NAME_MAX} characters or fewer (this one has {len(name)}).", "name")
+    return name
+
+
+def clean_scopes(kind, scopes):
+    """The scopes as stored (space-separated, in canonical order); None means all of the kind's."""
+    allowed = KIND_SCOPES[kind]
+    if scopes is not None and not scopes:
+        raise KeyProblem("Choose at least one scope.", "scopes")
+    chosen = set(allowed if scopes is None else scopes)
+    unknown = sorted(chosen - set(allowed))
+    if unknown:
+        raise KeyProblem(f"Not a scope for {kind} keys: {', '.join(unknown)}.", "scopes")
+    return " ".join(scope for scope in allowed if scope in chosen)
+
+
+def _unique_name(owner, name):
+    return f"{owner}/{name.casefold()}"
+
+
+def _taken(name):
+    return KeyProblem(f"A live key here is already called “{name}”. Pick another name.", "name")
+
+
+def create(*, agency_id, location_id=None, name, scopes=None, actor=None, ip=None):
+    """A new active key; returns (key, plaintext). The plaintext is never stored."""
+    kind = tokens.LOCATION if location_id else tokens.AGENCY
+    name = clean_name(name)
+    scopes = clean_scopes(kind, scopes)
+    plaintext = tokens.generate(kind)
+    now = utcnow()
+    key = ApiKey(
+        agency=agency_id,
+        location=location_id,
+        kind=kind,
+        name=name,
+        digest=tokens.digest(plaintext),
+        hint=tokens.hint(plaintext),
+        scopes=scopes,
+        created_by=actor.id if actor else None,
+        created_at=now,
+        activity_at=now,
+    )
+    key.unique_name = _unique_name(key.owner, name)
+    try:
+        with db.atomic():
+            key.save(force_insert=True)
+            audit.record("create", agency_id=agency_id, key=key, actor=actor, ip=ip, detail=name)
+    except IntegrityError:
+        raise _taken(name) from None
+    return key, plaintext
+
+
+@dataclasses.dataclass(frozen=True)
+class Authentication:
+    key: ApiKey | None
+    problem: str | None  # None when the key may be used
+
+    MALFORMED = "malformed"
+    INVALID = "invalid"
+    DEACTIVATED = "deactivated"
+
+
+def authenticate(token, now=None):
+    """The key a bearer token belongs to, or why it may not be used.
+
+    A malformed or checksum-failing token is refused without touching the
+    database; otherwise one indexed lookup by digest.
+    """
+    if tokens.kind_of(token) is None:
+        return Authentication(None, Authentication.MALFORMED)
+    key = ApiKey.get_or_none(ApiKey.digest == tokens.digest(token))
+    now = now or utcnow()
+    if key is None or key.status == KeyStatus.DELETED or (key.expires_at and key.expires_at <= now):
+        return Authentication(None, Authentication.INVALID)
+    if key.status == KeyStatus.INACTIVE:
+        return Authentication(key, Authentication.DEACTIVATED)
+    return Authentication(key, None)
+
+
+def record_use(key, ip=None, user_agent=None, now=None):
+    """Move the key's activity clock to now (at most one write per key per minute).
+
+    A use resolves the key's open inactivity warnings. Returns True when written.
+    """
+    now = now or utcnow()
+    if key.last_used_at and now - key.last_used_at < USE_WRITE_INTERVAL:
+        return False
+    with db.atomic():
+        written = (
+            ApiKey.update(
+                last_used_at=now,
+                activity_at=now,
+                last_used_ip=ip,
+                last_used_user_agent=(user_agent or "")[:USER_AGENT_MAX] or None,
+            )
+            .where(
+                (ApiKey.id == key.id)
+                & (ApiKey.status != KeyStatus.DELETED)
+                & (ApiKey.last_used_at.is_null() | (ApiKey.last_used_at <= now - USE_WRITE_INTERVAL))
+            )
+            .execute()
+        )
+        if not written:
+            return False
+        resolved = (
+            Notification.update(resolved_at=now)
+            .where(
+                (Notification.key == key.id)
+                & (Notification.kind == Notification.WARNING)
+                & Notification.resolved_at.is_null()
+            )
+            .execute()
+        )
+        if resolved:
+            audit.record("use_after_warning", agency_id=key.agency_id, key=key, ip=ip)
+    key.last_used_at = key.activity_at = now
+    key.last_used_ip = ip
+    return True
+
+
+def _change(key, action, condition, fields, *, actor=None, ip=None, detail=""):
+    """One conditional UPDATE of `key` and its audit event, in one transaction.
+
+    Only the given fields are written, and only while `condition` (on ApiKey)
+    still holds, so a change never writes back a stale row. Returns whether it
+    changed the key.
+    """
+    with db.atomic():
+        if not ApiKey.update(**fields).where((ApiKey.id == key.id) & condition).execute():
+            return False
+        audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
+    for name, value in fields.items():
+        if not isinstance(value, Node):  # an SQL expression is the database's to evaluate
+            setattr(key, name, value)
+    return True
+
+
+def rename(key, name, *, actor=None, ip=None):
+    """Rename a live key; only the name changes."""
+    name = clean_name(name)
+    if name == key.name:
+        return key
+    old = key.name
+    # A key being rolled away gave its name to its replacement: it keeps no unique name.
+    unique_name = Case(None, [(ApiKey.unique_name.is_null(), None)], _unique_name(key.owner, name))
+    try:
+        renamed = _change(
+            key, "rename", ApiKey.status.in_(KeyStatus.LIVE), {"name": name, "unique_name": unique_name},
+            actor=actor, ip=ip, detail=f"{old} → {name}",
+        )
+    except IntegrityError:
+        raise _taken(name) from None
+    if not renamed:
+        raise KeyGone()
+    return key
+
+
+def _set_status(key, status, action, was, actor, ip, **fields):
+    """Move `key` from status `was` to `status`, or say it changed meanwhile."""
+    if not _change(key, action, ApiKey.status == was, {"status": status, **fields}, actor=actor, ip=ip):
+        raise KeyProblem("This key changed meanwhile. Reload the page to see it as it is now.")
+    return key
+
+
+def deactivate(key, *, actor=None, ip=None):
+    if key.status != KeyStatus.ACTIVE:
+        raise KeyProblem("Only an active key can be deactivated.")
+    return _set_status(key, KeyStatus.INACTIVE, "deactivate", KeyStatus.ACTIVE, actor, ip, deactivated_at=utcnow())
+
+
+def reactivate(key, *, actor=None, ip=None):
+    if key.status != KeyStatus.INACTIVE:
+        raise KeyProblem("Only a deactivated key can be reactivated.")
+    return _set_status(key, KeyStatus.ACTIVE, "reactivate", KeyStatus.INACTIVE, actor, ip, deactivated_at=None)
+
+
+def delete(key, *, actor=None, ip=None, action="delete", only_if=None, detail=""):
+    """Delete for good: the digest is erased, a tombstone row stays for the audit trail.
+
+    Only while the key is live and `only_if` (a condition on ApiKey, e.g. "still
+    unused") holds; returns whether it deleted the key.
+    """
+    condition = ApiKey.status.in_(KeyStatus.LIVE)
+    if only_if is not None:
+        condition &= only_if
+    fields = {"status": KeyStatus.DELETED, "digest": None, "unique_name": None, "deleted_at": utcnow()}
+    return _change(key, action, condition, fields, actor=actor, ip=ip, detail=detail)
+
+
+def roll(key, grace="none", *, actor=None, ip=None):
+    """Replace a key: a new one with the same name, kind and scopes; returns (new, plaintext).
+
+    The old key stops working at once (grace "none", it is deleted) or when the
+    grace period ends (a job then deletes it).
+    """
+    if key.status == KeyStatus.DELETED:
+        raise KeyProblem("A deleted key cannot be rolled.")
+    if key.expires_at is not None:
+        raise KeyProblem("This key was rolled already; roll its replacement instead.")
+    if grace not in ROLL_GRACE:
+        raise KeyProblem("Choose how long the old key keeps working.", "grace")
+    now = utcnow()
+    plaintext = tokens.generate(key.kind)
+    period = ROLL_GRACE[grace]
+    old_fields = {"unique_name": None}
+    if period is None:
+        old_fields.update(status=KeyStatus.DELETED, digest=None, deleted_at=now, expires_at=now)
+    else:
+        # The sweep looks at the old key again when its grace ends (finish_roll).
+        old_fields.update(expires_at=now + period, sweep_at=now + period)
+    with db.atomic():
+        rolled = (
+            ApiKey.update(**old_fields)
+            .where((ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE) & ApiKey.expires_at.is_null())
+            .execute()
+        )
+        if not rolled:  # a double submit, or deleted meanwhile
+            raise KeyProblem("This key was rolled or deleted meanwhile. Reload the page to see it as it is now.")
+        current = ApiKey.get_by_id(key.id)
+        new = ApiKey.create(
+            agency=current.agency_id,
+            location=current.location_id,
+            kind=current.kind,
+            name=current.name,
+            unique_name=_unique_name(current.owner, current.name),
+            digest=tokens.digest(plaintext),
+            hint=tokens.hint(plaintext),
+            scopes=current.scopes,
+            created_by=actor.id if actor else None,
+            created_at=now,
+            activity_at=now,
+        )
+        ApiKey.update(replaced_by=new.id).where(ApiKey.id == key.id).execute()
+        detail = "old key deleted at once" if period is None else f"old key works until {old_fields['expires_at']:%Y-%m-%d %H:%M} UTC"
+        audit.record("roll", agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
+        audit.record("create", agency_id=key.agency_id, key=new, actor=actor, ip=ip, detail=f"{new.name} (roll)")
+    for name, value in old_fields.items():
+        setattr(key, name, value)
+    key.replaced_by = new.id
+    return new, plaintext

@@ -1,0 +1,168 @@
+"""The inactivity rule: when a key is warned and when it is deleted.
+
+A key's activity clock (`ApiKey.activity_at`) starts at creation and moves to
+each successful use. With INACTIVITY_DAYS=90 and WARN_DAYS=15,7,1 a key is
+warned at clock+75, +83 and +89 days and deleted at clock+90 days — but never
+before its final warning was delivered and had SEEN_FOR (24 h) to be seen: a
+sweep that runs late sends only the most urgent warning that applies, and the
+deletion moves to 24 h after it. The jobs, the keys list, the bell and the
+banner all ask this module; docs/lifecycle.md explains the guarantees.
+
+`Rule` is the rule itself, pure and app-free; `rule()` is the one the settings
+configure. A rolled key (one with `expires_at`) leaves this rule: it is deleted
+when its grace period ends (jobs.sweep.finish_roll).
+"""
+
+import dataclasses
+import datetime
+
+from flask import current_app
+
+from keyhouse import permissions
+from keyhouse.models import ApiKey, KeyStatus, Location, User
+
+DAY = datetime.timedelta(days=1)
+SEEN_FOR = datetime.timedelta(hours=24)  # the final warning's time to be seen before deletion
+
+WARN = "warn"
+EXPIRE = "expire"
+FINISH_ROLL = "finish_roll"
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    action: str | None  # WARN, EXPIRE, FINISH_ROLL, or None: nothing due, look again at `at`
+    at: datetime.datetime | None = None
+
+
+def final_warning_sent(key):
+    """True when the final warning of the key's current activity period was delivered."""
+    return key.delete_after is not None and key.warned_period == key.activity_at
+
+
+def in_lifecycle(key):
+    return key.status in KeyStatus.LIVE and key.expires_at is None
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """Deleted after `inactivity_days` without use; warned `warn_days` before (most first)."""
+
+    inactivity_days: int = 90
+    warn_days: tuple = (15, 7, 1)
+
+    def deletion_at(self, key):
+        """When `key` is due for deletion if nobody uses it (before any postponement)."""
+        return key.activity_at + datetime.timedelta(days=self.inactivity_days)
+
+    def warning_times(self, key):
+        """[(days before deletion, when that warning is due)], least urgent first."""
+        return [(days, self.deletion_at(key) - datetime.timedelta(days=days)) for days in self.warn_days]
+
+    def warning_window_opens_at(self, key):
+        """When the first warning for `key` is due."""
+        return self.warning_times(key)[0][1]
+
+    def first_warning_cutoff(self, now):
+        """Keys whose clock is at or before this have their first warning due at `now`."""
+        return now - datetime.timedelta(days=self.inactivity_days - self.warn_days[0])
+
+    def is_final(self, days):
+        return days == self.warn_days[-1]
+
+    def delete_after_final_warning(self, key, sent_at):
+        """The earliest deletion once the final warning was delivered at `sent_at`."""
+        return max(self.deletion_at(key), sent_at + SEEN_FOR)
+
+    def deletion_due_at(self, key, now):
+        """When `key` will be deleted if nobody uses it, as things stand at `now`.
+
+        Before the final warning is delivered, the earliest it can still be delivered
+        is `now` (or its due time), and deletion follows it by at least SEEN_FOR.
+        """
+        if final_warning_sent(key):
+            return max(self.deletion_at(key), key.delete_after)
+        final_due = self.warning_times(key)[-1][1]
+        return self.delete_after_final_warning(key, max(now, final_due))
+
+    def days_until_deletion(self, key, now):
+        """Whole days (rounded up) until `key` is deleted, or None outside the warning window."""
+        if not in_lifecycle(key) or now < self.warning_window_opens_at(key):
+            return None
+        remaining = self.deletion_due_at(key, now) - now
+        return max(0, -(-remaining // DAY))
+
+    def due_warning(self, key, now):
+        """The most urgent warning (days before deletion) whose time has come, or None."""
+        passed = [days for days, at in self.warning_times(key) if at <= now]
+        return passed[-1] if passed else None
+
+    def next_look_at(self, key, now):
+        """When the sweep should next look at `key`, once what is due at `now` was done."""
+        upcoming = [at for _, at in self.warning_times(key) if at > now]
+        return min(upcoming) if upcoming else self.deletion_due_at(key, now)
+
+    def next_step(self, key, now):
+        """What is due for `key` at `now`: the one decision the sweep and the jobs share."""
+        if key.status not in KeyStatus.LIVE:
+            return Step(None)
+        if key.expires_at is not None:
+            return Step(FINISH_ROLL) if key.expires_at <= now else Step(None, key.expires_at)
+        if final_warning_sent(key) and self.deletion_due_at(key, now) <= now:
+            return Step(EXPIRE)
+        if self.due_warning(key, now) is not None and not final_warning_sent(key):
+            return Step(WARN)
+        return Step(None, self.next_look_at(key, now))
+
+    def warning_message(self, key, days, now):
+        idle = (now - key.activity_at) // DAY
+        when = self.deletion_due_at(key, now)
+        return (
+            f"{describe(key)} has not been used for {idle} days. It will be deleted on "
+            f"{when:%Y-%m-%d %H:%M} UTC unless it is used before then."
+        )
+
+
+def rule():
+    """The rule as INACTIVITY_DAYS and WARN_DAYS configure it for the current app."""
+    return Rule(current_app.config["INACTIVITY_DAYS"], current_app.config["WARN_DAYS"])
+
+
+def days_until_deletion(key, now):
+    """`Rule.days_until_deletion` under the configured rule (what the dashboard shows)."""
+    return rule().days_until_deletion(key, now)
+
+
+def recipients(key):
+    """Who is told about `key`: its creator while still a member, and everyone with full rights."""
+    users = {user.id: user for user in permissions.key_managers(key)}
+    if key.created_by_id and key.created_by_id not in users:
+        creator = User.get_or_none((User.id == key.created_by_id) & User.is_member)
+        if creator is not None:
+            users[creator.id] = creator
+    return sorted(users.values(), key=lambda user: user.id)
+
+
+def describe(key):
+    """“Name” (Location) — how notifications name a key; says when it is deactivated."""
+    where = f" ({key.location.name})" if key.location_id else " (agency key)"
+    state = "Deactivated key" if key.status == KeyStatus.INACTIVE else "Key"
+    return f"{state} “{key.name}”{where}"
+
+
+def deleted_message(key, now):
+    idle = (now - key.activity_at) // DAY
+    return f"{describe(key)} was deleted on {now:%Y-%m-%d %H:%M} UTC after {idle} days without use."
+
+
+def pending_deletions(user, now):
+    """The keys `user` can see that are in their warning window: [(key, days left)], soonest first."""
+    current = rule()
+    keys = ApiKey.in_warning_window(
+        user.agency_id,
+        current.first_warning_cutoff(now),
+        permissions.visible_locations(user).select(Location.id).order_by(),
+        permissions.sees_agency_keys(user),
+    )
+    pending = [(key, current.days_until_deletion(key, now)) for key in keys]
+    return sorted(pending, key=lambda pair: (current.deletion_due_at(pair[0], now), pair[0].id))

@@ -1,0 +1,44 @@
+"""The Peewee models, and the list the schema is made from."""
+
+from .activity import AuditEvent, Notification
+from .base import BaseModel, db, open_database, utcnow
+from .crm import (
+    Contact,
+    Enrollment,
+    Form,
+    FormSubmission,
+    LinkClick,
+    TriggerLink,
+    Workflow,
+)
+from .keys import ApiKey, KeyStatus
+from .tenancy import Agency, Location, Role, User, UserLocation
+
+ALL_MODELS = [
+    Agency, Location, User, UserLocation, ApiKey, AuditEvent, Notification,
+    Contact, Workflow, Enrollment, Form, FormSubmission, TriggerLink, LinkClick,
+]
+
+__all__ = [
+    "ALL_MODELS",
+    "Agency",
+    "ApiKey",
+    "AuditEvent",
+    "BaseModel",
+    "Contact",
+    "Enrollment",
+    "Form",
+    "FormSubmission",
+    "LinkClick",
+    "TriggerLink",
+    "Workflow",
+    "KeyStatus",
+    "Location",
+    "Notification",
+    "Role",
+    "User",
+    "UserLocation",
+    "db",
+    "open_database",
+    "utcnow",
+]

@@ -1,0 +1,188 @@
+"""API keys: only a digest and a display hint are ever stored."""
+
+from peewee import (
+    JOIN,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    TextField,
+    fn,
+)
+
+from keyhouse.keys.scopes import KIND_SCOPES
+
+from .base import BaseModel, utcnow
+from .tenancy import Agency, Location, User
+
+
+class KeyStatus:
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DELETED = "deleted"
+    ALL = (ACTIVE, INACTIVE, DELETED)
+    LIVE = (ACTIVE, INACTIVE)
+
+
+NAME_MAX = 100  # characters in a key's name
+USER_AGENT_MAX = 300  # characters of the last caller's User-Agent kept
+
+
+class ApiKey(BaseModel):
+    agency = ForeignKeyField(Agency, backref="api_keys", on_delete="CASCADE")
+    # Set for location keys, None for agency keys.
+    location = ForeignKeyField(Location, null=True, backref="api_keys", on_delete="CASCADE")
+    kind = CharField(max_length=10)  # tokens.AGENCY / tokens.LOCATION
+    name = CharField(max_length=NAME_MAX)
+    # "<owner>/<casefolded name>" while the key is live and not being rolled away;
+    # None otherwise. Its unique index makes names unique per owner among live keys.
+    unique_name = CharField(max_length=160, null=True, unique=True)
+    # SHA-256 hex of the key; erased (None) when the key is deleted.
+    digest = CharField(max_length=64, null=True, unique=True)
+    hint = CharField(max_length=20)  # e.g. "khl_AbCd…wXyZ"
+    scopes = TextField()  # space-separated
+    status = CharField(max_length=10, default=KeyStatus.ACTIVE)
+    created_by = ForeignKeyField(User, null=True, backref="created_keys", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    # The activity clock: creation time, then the time of each successful use.
+    activity_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+    last_used_ip = CharField(max_length=45, null=True)
+    last_used_user_agent = CharField(max_length=USER_AGENT_MAX, null=True)
+    deactivated_at = DateTimeField(null=True)
+    deleted_at = DateTimeField(null=True)
+    # A rolled key stops working at this time (then a job deletes it).
+    expires_at = DateTimeField(null=True)
+    replaced_by = ForeignKeyField("self", null=True, backref="replaces", on_delete="SET NULL")
+    # The inactivity lifecycle (keyhouse/keys/lifecycle.py, jobs/sweep.py):
+    # when the sweep next looks at the key (None: when its first warning is due) ...
+    sweep_at = DateTimeField(null=True)
+    # ... and, for the activity period that started at `warned_period`, the time the
+    # final warning was delivered plus 24 hours: the key is not deleted before it.
+    warned_period = DateTimeField(null=True)
+    delete_after = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            # The inactivity sweep: live keys ordered by their activity clock.
+            (("status", "activity_at"), False),
+            # The sweep: keys whose next look is due, and (SQLite) never-swept keys in clock order.
+            (("status", "sweep_at", "activity_at"), False),
+            # finish_roll: rolled keys whose grace period ends.
+            (("status", "expires_at"), False),
+            (("agency", "location", "status"), False),
+        )
+
+    # Named queries of the inactivity sweep. Each is a condition on live keys that the
+    # indexes above answer; `claim` takes a bounded batch of them for one sweep.
+
+    @classmethod
+    def never_looked_at(cls, status, activity_before):
+        """Keys in `status` the sweep has not looked at whose clock is older than `activity_before`.
+
+        One status at a time, claimed in clock order: the index then hands the keys
+        over in that order, so no planner is tempted into a scan of every key
+        (PostgreSQL otherwise misjudges how many never-swept keys have an old clock).
+        """
+        return (
+            (cls.status == status)
+            & cls.sweep_at.is_null()
+            & (cls.activity_at <= activity_before)
+            & cls.expires_at.is_null()
+        )
+
+    @classmethod
+    def look_due(cls, now):
+        """Live keys whose next look by the sweep is due at `now`."""
+        return cls.status.in_(KeyStatus.LIVE) & (cls.sweep_at <= now)
+
+    @classmethod
+    def grace_over(cls, now):
+        """Rolled keys still live after their grace period, not claimed by a sweep."""
+        # COALESCE rather than "sweep_at IS NULL OR ...": the planner then walks the
+        # (status, expires_at) index instead of every never-swept key.
+        return (
+            cls.status.in_(KeyStatus.LIVE)
+            & (cls.expires_at <= now)
+            & (fn.COALESCE(cls.sweep_at, cls.expires_at) <= now)
+        )
+
+    @classmethod
+    def in_warning_window(cls, agency_id, activity_before, location_ids, agency_keys):
+        """Live, unrolled keys of an agency whose clock is older than `activity_before`, with their location.
+
+        `location_ids` (a query of ids) limits the location keys; `agency_keys` says
+        whether agency keys are included.
+        """
+        visible = cls.location.in_(location_ids)
+        if agency_keys:
+            visible = visible | cls.location.is_null()
+        return (
+            cls.select(cls, Location)
+            .join(Location, JOIN.LEFT_OUTER, on=(cls.location == Location.id))
+            .where(
+                (cls.agency == agency_id)
+                & cls.status.in_(KeyStatus.LIVE)
+                & cls.expires_at.is_null()
+                & (cls.activity_at <= activity_before)
+                & visible
+            )
+        )
+
+    @classmethod
+    def claim(cls, condition, until, limit, order_by=()):
+        """Set `sweep_at` to `until` on up to `limit` keys matching `condition`; returns them.
+
+        The condition is repeated in the UPDATE itself, so of two concurrent sweeps
+        only one claims a key (the other's UPDATE re-checks and skips it).
+        """
+        batch = cls.select(cls.id).where(condition).order_by(*order_by).limit(limit)
+        return list(cls.update(sweep_at=until).where(cls.id.in_(batch) & condition).returning(cls).execute())
+
+    @property
+    def scope_list(self):
+        return self.scopes.split()
+
+    @property
+    def has_all_scopes(self):
+        return set(self.scope_list) == set(KIND_SCOPES[self.kind])
+
+    @property
+    def owner(self):
+        """"location:<id>" for a location key, "agency:<id>" for an agency key."""
+        return f"location:{self.location_id}" if self.location_id else f"agency:{self.agency_id}"
+
+    @property
+    def is_live(self):
+        return self.status in KeyStatus.LIVE
+
+    @classmethod
+    def listing(cls, agency_id, location_ids=None, name_filter=""):
+        """Live keys for the keys screen, most recently used first.
+
+        `location_ids` None lists the agency keys; a collection lists those
+        locations' keys. Creator and location come in the same query.
+        """
+        query = (
+            cls.select(cls, Location, User)
+            .join(Location, JOIN.LEFT_OUTER, on=(cls.location == Location.id))
+            .switch(cls)
+            .join(User, JOIN.LEFT_OUTER, on=(cls.created_by == User.id))
+            .where((cls.agency == agency_id) & cls.status.in_(KeyStatus.LIVE))
+        )
+        if location_ids is None:
+            query = query.where(cls.location.is_null())
+        else:
+            query = query.where(cls.location.in_(list(location_ids)))
+        if name_filter:
+            query = query.where(fn.LOWER(cls.name).contains(name_filter.lower()))
+        return query.order_by(
+            cls.last_used_at.desc(nulls="LAST"), cls.created_at.desc(), cls.id.desc()
+        )
+
+# The sweep: keys never looked at, in clock order. PostgreSQL's planner picks this
+# partial index, which holds only those keys, where it would otherwise walk
+# (status, activity_at) past every key swept already (it cannot know that old
+# clocks and a set sweep_at go together); SQLite uses the index above.
+ApiKey.add_index(
+    ApiKey.index(ApiKey.status, ApiKey.activity_at, where=ApiKey.sweep_at.is_null(), name="api_key_never_swept")
+)

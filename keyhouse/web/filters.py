@@ -1,0 +1,28 @@
+"""Template filters for times: `ago` ("3 minutes ago") and `utc`."""
+
+from keyhouse.models import utcnow
+
+
+def ago(moment, now=None):
+    """'3 minutes ago', 'in 2 days', 'just now' for a naive-UTC datetime."""
+    if moment is None:
+        return "never"
+    now = now or utcnow()
+    seconds = int((now - moment).total_seconds())
+    future, seconds = seconds < 0, abs(seconds)
+    if seconds < 45:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size or unit == "minute":
+            count = max(1, round(seconds / size))
+            words = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {words}" if future else f"{words} ago"
+
+
+def utc(moment):
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def init_app(app):
+    app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["utc"] = utc
