@@ -21,10 +21,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app import create_app  # noqa: E402
 from keyhouse.keys import tokens  # noqa: E402
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys.scopes import KIND_SCOPES  # noqa: E402
 from keyhouse.models import Agency, ApiKey, Location, Role, User, db  # noqa: E402
 from keyhouse.models.schema import upgrade  # noqa: E402
-from tests.scratch_db import is_postgres, scratch_database  # noqa: E402
+from keyhouse.testing import is_postgres, scratch_database  # noqa: E402
 
 
 def seed(count):

@@ -21,8 +21,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from keyhouse.keys.scopes import KIND_SCOPES
-from tests.scratch_db import scratch_database  # noqa: E402
+from keyhouse.keys.scopes import KIND_SCOPES  # noqa: E402
+from keyhouse.testing import scratch_database  # noqa: E402
 
 DUE = 10_000
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]

@@ -1,7 +1,7 @@
 """What integrations did in a location: form submissions, trigger-link clicks, workflow enrollments.
 
 Read-only, for the location's staff (anyone who sees the location, per
-permissions.py); another location is 404 like everywhere in the dashboard.
+keyhouse/permissions.py); another location is 404 like everywhere in the dashboard.
 """
 
 from flask import Blueprint, abort

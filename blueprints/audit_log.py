@@ -2,7 +2,7 @@
 
 import math
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from flask_login import current_user, login_required
 
 from keyhouse import audit, permissions
@@ -38,9 +38,12 @@ def index():
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, small_int(request.args.get("page")) or 1), pages)
     events = list(query.order_by(AuditEvent.id.desc()).paginate(page, PAGE_SIZE))
+    filters = {"key": key.id if key else "", "action": action if action in audit.ACTIONS else ""}
     return render(
         "audit_log/index.html", "audit_log/_events.html",
         events=events, total=total, page=page, pages=pages, actions=audit.ACTIONS,
-        filters={"key": key.id if key else "", "action": action if action in audit.ACTIONS else ""},
-        filter_key=key,
+        filters=filters, filter_key=key,
+        page_url=lambda number: url_for(
+            "audit_log.index", key=filters["key"] or None, action=filters["action"] or None, page=number
+        ),
     )

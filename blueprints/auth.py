@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import generate_password_hash
@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 from keyhouse import ratelimit
 from keyhouse.models import User
 from keyhouse.web.htmx import render
+from keyhouse.web.params import client_ip
 
 bp = Blueprint("auth", __name__)
 
@@ -37,14 +38,6 @@ def safe_next(target):
     return target
 
 
-LOGIN_WINDOW_SECONDS = 600
-
-
-def _login_failures(amount):
-    """Failed sign-ins from this IP in the current window (adding `amount`), and seconds left in it."""
-    return ratelimit.count_window(f"loginfail:{request.remote_addr}", LOGIN_WINDOW_SECONDS, amount)
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     next_url = safe_next(request.args.get("next"))
@@ -52,8 +45,8 @@ def login():
         return redirect(next_url or url_for("dashboard.index"))
     form = LoginForm()
     if form.is_submitted():
-        failures, retry_after = _login_failures(0)
-        if failures is not None and failures >= current_app.config["LOGIN_FAILURE_LIMIT"]:
+        failures, retry_after = ratelimit.SIGN_IN_FAILURES.count(client_ip(), 0)
+        if failures is not None and failures >= ratelimit.SIGN_IN_FAILURES.limit:
             minutes = -(-retry_after // 60)
             form.password.errors = [
                 f"Too many failed sign-ins from your address. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
@@ -68,7 +61,7 @@ def login():
         elif user.is_active and user.check_password(form.password.data):
             login_user(user, remember=form.remember.data)
             return redirect(next_url or url_for("dashboard.index"))
-        _login_failures(1)
+        ratelimit.SIGN_IN_FAILURES.count(client_ip())
         form.password.errors.append("Wrong email or password.")
         return render("auth/login.html", "auth/login.html", status=401, form=form, next_url=next_url)
     status = 422 if form.is_submitted() else 200

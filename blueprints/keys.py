@@ -1,13 +1,15 @@
 """Settings → API keys: list, create and reveal once, rename, (de)activate, roll, delete, identify.
 
 Each view answers a whole page to a browser and only the changed fragment to
-htmx (views.render). Row actions swap their row and announce themselves with a
-toast; create and roll reveal the new key in the panel above the lists and
-tell the lists to refresh (`keys-changed`).
+htmx (keyhouse.web.htmx.render). Row actions swap their row and announce
+themselves with a toast; create and roll reveal the new key in the panel above
+the lists and tell the lists to refresh (`keys-changed`). The identify panel
+has endpoints of its own, so no view guesses from which element htmx asked.
 """
 
+import dataclasses
+import datetime
 import math
-import re
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
@@ -15,33 +17,22 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from keyhouse import audit, permissions
+from keyhouse import permissions
 from keyhouse.keys import apikeys, lifecycle, tokens
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys import identify as identifying
+from keyhouse.keys.scopes import KIND_SCOPES, LABELS
 from keyhouse.models import ApiKey, KeyStatus, utcnow
+from keyhouse.models.keys import NAME_MAX
 from keyhouse.web.htmx import render, toast, trigger, wants_fragment
 from keyhouse.web.layout import current_location
-from keyhouse.web.params import client_ip, small_int
+from keyhouse.web.params import client_ip, int_arg
 
 bp = Blueprint("keys", __name__, url_prefix="/settings/api-keys")
 
 PAGE_SIZE = 50
-SCOPE_LABELS = {
-    "contacts.readonly": "Read contacts",
-    "contacts.write": "Create, change and delete contacts",
-    "locations.readonly": "Read locations",
-    "locations.write": "Create, change and delete locations",
-    "workflows.readonly": "Read workflows",
-    "forms.readonly": "Read forms and submissions",
-    "links.readonly": "Read trigger links",
-    "links.write": "Create, change and delete trigger links",
-}
-GRACE_CHOICES = [
-    ("none", "Stop the old key now"),
-    ("1h", "Keep the old key working for 1 hour"),
-    ("24h", "Keep the old key working for 24 hours"),
-    ("7d", "Keep the old key working for 7 days"),
-]
+GRACE_CHOICES = [(code, label) for code, (_, label) in apikeys.ROLL_GRACE.items()]
+ROW_PAGE = "keys/row_page.html"  # a row fragment as a page of its own (no htmx)
+PANEL_PAGE = "keys/panel_page.html"  # a panel fragment as a page of its own
 
 
 @bp.before_request
@@ -50,17 +41,31 @@ def require_login():
     """Every keys screen needs a signed-in staff member."""
 
 
-@bp.context_processor
-def limits():
-    return {"name_max": apikeys.NAME_MAX}
+# ---------------------------------------------------------------- one key as the screen shows it
 
 
-# ---------------------------------------------------------------- helpers
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """A key with what its row shows: whether the user may change it and its inactivity countdown."""
+
+    key: ApiKey
+    can_manage: bool
+    days_left: int | None  # None outside the warning window
+    now: datetime.datetime
+    inactivity_days: int
 
 
-def _int_arg(name, default=None):
-    value = small_int(request.values.get(name))
-    return default if value is None else value
+def row_of(key, managed=None, now=None):
+    """The Row of `key` for the signed-in user; pass `managed` (managed_location_ids) for many keys."""
+    now = now or utcnow()
+    rule = lifecycle.rule()
+    return Row(
+        key=key,
+        can_manage=permissions.manages_key(current_user, key, managed),
+        days_left=rule.days_until_deletion(key, now),
+        now=now,
+        inactivity_days=rule.inactivity_days,
+    )
 
 
 def _key_or_404(key_id, manage=True):
@@ -80,11 +85,8 @@ def _done(response_or_fragment, message, level="success"):
     return toast(make_response(response_or_fragment), message, level)
 
 
-def _row(key, **extra):
-    return render(
-        "keys/page.html", "keys/_row.html", key=key, now=utcnow(),
-        can_manage=True, days_left=lifecycle.days_until_deletion(key, utcnow()), **extra,
-    )
+def _row(key, status=200):
+    return render(ROW_PAGE, "keys/_row.html", status=status, row=row_of(key))
 
 
 # ---------------------------------------------------------------- the screen
@@ -92,14 +94,14 @@ def _row(key, **extra):
 
 def _filters():
     """The list's filters; `?key=<id>` (links from the bell and the banner) shows that key's row."""
-    key_id = _int_arg("key")
+    key_id = int_arg("key")
     key = ApiKey.get_or_none(ApiKey.id == key_id) if key_id else None
     if key is not None and key.is_live and permissions.sees_key(current_user, key):
         return {"q": key.name, "location": key.location_id}
     location = current_location()
     return {
-        "q": request.args.get("q", "").strip()[:100],
-        "location": _int_arg("location", location.id if location else None),
+        "q": request.args.get("q", "").strip()[:NAME_MAX],
+        "location": int_arg("location", location.id if location else None),
     }
 
 
@@ -118,22 +120,18 @@ def _section(kind, filters, page, locations, managed):
     total = query.count()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, page), pages)
-    keys = list(query.paginate(page, PAGE_SIZE))
     now = utcnow()
-    rows = [
-        {
-            "key": key,
-            "can_manage": permissions.manages_key(user, key, managed),
-            "days_left": lifecycle.days_until_deletion(key, now),
-        }
-        for key in keys
-    ]
-    can_create = (
-        permissions.manages_agency_keys(user) if kind == tokens.AGENCY else bool(managed)
-    )
+    can_create = permissions.manages_agency_keys(user) if kind == tokens.AGENCY else bool(managed)
     return {
-        "kind": kind, "rows": rows, "total": total, "page": page, "pages": pages,
+        "kind": kind,
+        "rows": [row_of(key, managed, now) for key in query.paginate(page, PAGE_SIZE)],
+        "total": total,
+        "page": page,
+        "pages": pages,
         "can_create": can_create,
+        "page_url": lambda number: url_for(
+            "keys.index", q=filters["q"] or None, location=filters["location"], **{f"{kind}_page": number}
+        ),
     }
 
 
@@ -142,15 +140,17 @@ def index():
     filters = _filters()
     locations = list(permissions.visible_locations(current_user))
     managed = permissions.managed_location_ids(current_user)
-    return render(
-        "keys/api_keys.html",
-        "keys/_keys.html",
-        filters=filters,
-        locations=locations,
-        agency=_section(tokens.AGENCY, filters, _int_arg("agency_page", 1), locations, managed),
-        location=_section(tokens.LOCATION, filters, _int_arg("location_page", 1), locations, managed),
-        now=utcnow(),
-    )
+    context = {
+        "filters": filters,
+        "locations": locations,
+        "agency": _section(tokens.AGENCY, filters, int_arg("agency_page", 1), locations, managed),
+        "location": _section(tokens.LOCATION, filters, int_arg("location_page", 1), locations, managed),
+        "name_max": NAME_MAX,
+    }
+    if not wants_fragment():  # the whole page also shows the pending-deletion banner
+        context["pending"] = lifecycle.pending_deletions(current_user, utcnow())
+        context["inactivity_days"] = lifecycle.rule().inactivity_days
+    return render("keys/api_keys.html", "keys/_keys.html", **context)
 
 
 # ---------------------------------------------------------------- create + reveal once
@@ -163,7 +163,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class KeyForm(FlaskForm):
     kind = HiddenField()
-    name = StringField("Name", render_kw={"maxlength": apikeys.NAME_MAX, "autocomplete": "off",
+    name = StringField("Name", render_kw={"maxlength": NAME_MAX, "autocomplete": "off",
                                           "placeholder": "e.g. Marketing Automation"})
     location = SelectField("Location", coerce=int, validate_choice=False)
     scopes = MultiCheckboxField("Scopes")
@@ -183,7 +183,7 @@ def _key_form(kind):
     form = KeyForm()
     form.kind.data = kind
     form.location.choices = [(loc.id, loc.name) for loc in locations]
-    form.scopes.choices = [(scope, SCOPE_LABELS[scope]) for scope in KIND_SCOPES[kind]]
+    form.scopes.choices = [(scope, LABELS[scope]) for scope in KIND_SCOPES[kind]]
     if not form.is_submitted():
         form.scopes.data = list(KIND_SCOPES[kind])
         view = current_location()
@@ -193,7 +193,7 @@ def _key_form(kind):
 
 
 def _form_response(form, status=200):
-    return render("keys/page.html", "keys/_create_form.html", status=status, form=form)
+    return render(PANEL_PAGE, "keys/_create_form.html", status=status, form=form)
 
 
 @bp.route("/new")
@@ -224,10 +224,7 @@ def create():
 
 def _reveal(key, plaintext, message, old_key=None):
     """The one response that ever holds the plaintext of `key`."""
-    response = make_response(
-        render("keys/page.html", "keys/_reveal.html", status=201,
-               key=key, plaintext=plaintext, old_key=old_key)
-    )
+    response = render(PANEL_PAGE, "keys/_reveal.html", status=201, key=key, plaintext=plaintext, old_key=old_key)
     if wants_fragment():
         trigger(response, "keys-changed")
         toast(response, message)
@@ -240,17 +237,19 @@ def _reveal(key, plaintext, message, old_key=None):
 @bp.route("/<int(max=2147483647):key_id>")
 def row(key_id):
     """One row as it is now (also: cancel an inline edit)."""
-    key = _key_or_404(key_id, manage=False)
-    managed = permissions.manages_key(current_user, key)
-    return render("keys/page.html", "keys/_row.html", key=key, now=utcnow(),
-                  can_manage=managed, days_left=lifecycle.days_until_deletion(key, utcnow()))
+    return _row(_key_or_404(key_id, manage=False))
+
+
+def _rename_form(key, value, error=None, status=200):
+    return render(ROW_PAGE, "keys/_row_rename.html", status=status,
+                  key=key, value=value, error=error, name_max=NAME_MAX)
 
 
 @bp.route("/<int(max=2147483647):key_id>/rename", methods=["GET", "POST"])
 def rename(key_id):
     key = _key_or_404(key_id)
     if request.method == "GET":
-        return render("keys/page.html", "keys/_row_rename.html", key=key, value=key.name, error=None)
+        return _rename_form(key, key.name)
     value = request.form.get("name", "")
     old = key.name
     try:
@@ -258,55 +257,62 @@ def rename(key_id):
     except apikeys.KeyGone:
         abort(404)
     except apikeys.KeyProblem as problem:
-        return render("keys/page.html", "keys/_row_rename.html", status=422,
-                      key=key, value=value, error=problem.message)
+        return _rename_form(key, value, problem.message, 422)
     message = f"Renamed “{old}” to “{key.name}”." if old != key.name else "The name is unchanged."
     return _done(_row(key), message)
 
 
-@bp.route("/<int(max=2147483647):key_id>/deactivate", methods=["POST"])
-def deactivate(key_id):
-    return _status_change(key_id, apikeys.deactivate, "Deactivated “{name}”: requests with it now get 401.")
+STATUS_CHANGES = {
+    "deactivate": (apikeys.deactivate, "Deactivated “{name}”: requests with it now get 401."),
+    "reactivate": (apikeys.reactivate, "Reactivated “{name}”."),
+}
 
 
-@bp.route("/<int(max=2147483647):key_id>/reactivate", methods=["POST"])
-def reactivate(key_id):
-    return _status_change(key_id, apikeys.reactivate, "Reactivated “{name}”.")
-
-
-def _status_change(key_id, change, message):
+def _change_status(key_id, change):
+    """Apply a STATUS_CHANGES entry: (the key as it is now, the message, its level); None if deleted meanwhile."""
     key = _key_or_404(key_id)
-    level = "success"
+    apply, message = STATUS_CHANGES[change]
     try:
-        change(key, actor=current_user, ip=client_ip())
+        apply(key, actor=current_user, ip=client_ip())
     except apikeys.KeyProblem as problem:  # changed meanwhile: show it as it is now
-        message, level = problem.message, "error"
         key = ApiKey.get_by_id(key.id)
-        if not key.is_live:
-            return _done("", "This key has been deleted.", level)
-    message = message.format(name=key.name)
-    if request.headers.get("HX-Target") == "identify-result":
-        return _done(_identified(key), message, level)
+        return (key if key.is_live else None), problem.message, "error"
+    return key, message.format(name=key.name), "success"
+
+
+@bp.route("/<int(max=2147483647):key_id>/<any(deactivate, reactivate):change>", methods=["POST"])
+def change_status(key_id, change):
+    key, message, level = _change_status(key_id, change)
+    if key is None:
+        return _done("", "This key has been deleted.", "error")
     return _done(_row(key), message, level)
 
 
 @bp.route("/<int(max=2147483647):key_id>/roll", methods=["GET", "POST"])
 def roll(key_id):
+    """The roll form in the panel (GET), or roll the key and reveal the new one (POST)."""
+    key = _rollable_or_404(key_id)
+    if request.method == "GET":
+        return render(PANEL_PAGE, "keys/_roll_form.html", key=key, choices=GRACE_CHOICES)
+    try:
+        new_key, plaintext = apikeys.roll(key, request.form.get("grace", ""), actor=current_user, ip=client_ip())
+    except apikeys.KeyProblem as problem:
+        return render(PANEL_PAGE, "keys/_roll_form.html", status=422,
+                      key=key, choices=GRACE_CHOICES, error=problem.message)
+    return _reveal(new_key, plaintext, f"Rolled “{key.name}”. Copy the new key now.", old_key=key)
+
+
+@bp.route("/<int(max=2147483647):key_id>/roll/in-row")
+def roll_in_row(key_id):
+    """The roll form in place of the key's row."""
+    return render(ROW_PAGE, "keys/_row_roll.html", key=_rollable_or_404(key_id), choices=GRACE_CHOICES)
+
+
+def _rollable_or_404(key_id):
     key = _key_or_404(key_id)
     if key.expires_at is not None:
         abort(404)  # already on its way out: roll its replacement
-    if request.method == "GET":
-        fragment = "keys/_roll_form.html"
-        if request.headers.get("HX-Target") == f"key-{key.id}":
-            fragment = "keys/_row_roll.html"
-        return render("keys/page.html", fragment, key=key, choices=GRACE_CHOICES, roll_form=True)
-    grace = request.form.get("grace", "")
-    try:
-        new_key, plaintext = apikeys.roll(key, grace, actor=current_user, ip=client_ip())
-    except apikeys.KeyProblem as problem:
-        return render("keys/page.html", "keys/_roll_form.html", status=422,
-                      key=key, choices=GRACE_CHOICES, roll_form=True, error=problem.message)
-    return _reveal(new_key, plaintext, f"Rolled “{key.name}”. Copy the new key now.", old_key=key)
+    return key
 
 
 @bp.route("/<int(max=2147483647):key_id>/delete", methods=["GET", "POST"])
@@ -314,7 +320,7 @@ def roll(key_id):
 def delete(key_id):
     key = _key_or_404(key_id)
     if request.method == "GET":  # the confirmation step for browsers without htmx
-        return render("keys/page.html", "keys/_delete_confirm.html", key=key, confirm=True)
+        return render(PANEL_PAGE, "keys/_delete_confirm.html", key=key)
     if not apikeys.delete(key, actor=current_user, ip=client_ip()):
         abort(404)  # deleted meanwhile
     return _done("", f"Deleted “{key.name}”. Requests with it now get 401.")
@@ -323,41 +329,26 @@ def delete(key_id):
 # ---------------------------------------------------------------- identify a pasted key
 
 
-def _identified(key):
-    return render(
-        "keys/page.html", "keys/_identify_result.html",
-        key=key, now=utcnow(), can_manage=permissions.manages_key(current_user, key),
-        days_left=lifecycle.days_until_deletion(key, utcnow()),
-    )
-
-
-def _pasted_key(text):
-    """The key in what was pasted: surrounding space, quotes and an "Authorization: Bearer" go."""
-    text = text.strip().strip("'\"").strip()
-    text = re.sub(r"^(authorization\s*:\s*)?(bearer\s+)?", "", text, flags=re.IGNORECASE)
-    return text.strip()
+def _identified(row=None, message=None, status=200):
+    return render(PANEL_PAGE, "keys/_identify_result.html", status=status, row=row, message=message)
 
 
 @bp.route("/identify", methods=["GET", "POST"])
 def identify():
     """Which key is this? The pasted secret is never echoed back."""
     if request.method == "GET":
-        return render("keys/page.html", "keys/_identify_form.html", key=None, message=None)
-    pasted = _pasted_key(request.form.get("key", ""))
-    message = None
-    if not pasted:
-        message = "Paste a key to look it up."
-    elif tokens.kind_of(pasted) is None:
-        message = (
-            "This looks like a Keyhouse key, but its checksum does not match: a character is mistyped or missing."
-            if tokens.looks_like(pasted)
-            else "That is not a Keyhouse key: keys start with kha_ or khl_ and are 42 characters long."
-        )
-    else:
-        key = ApiKey.get_or_none(ApiKey.digest == tokens.digest(pasted))
-        if key is None or not permissions.sees_key(current_user, key):
-            message = "No live key in your reach matches. It may have been deleted or rolled."
-        else:
-            audit.record("identify", agency_id=key.agency_id, key=key, actor=current_user, ip=client_ip())
-            return _identified(key)
-    return render("keys/page.html", "keys/_identify_result.html", status=422, key=None, message=message)
+        return render(PANEL_PAGE, "keys/_identify_form.html", row=None, message=None)
+    try:
+        key = identifying.identify(request.form.get("key", ""), current_user, client_ip())
+    except apikeys.KeyProblem as problem:
+        return _identified(message=problem.message, status=422)
+    return _identified(row_of(key))
+
+
+@bp.route("/identify/<int(max=2147483647):key_id>/<any(deactivate, reactivate):change>", methods=["POST"])
+def identified_change_status(key_id, change):
+    """(De)activate the key the identify panel shows; the panel shows it as it is now."""
+    key, message, level = _change_status(key_id, change)
+    if key is None:
+        return _done("", "This key has been deleted.", "error")
+    return _done(_identified(row_of(key)), message, level)

@@ -21,12 +21,6 @@ def require_login():
 
 
 @bp.app_template_global()
-def pending_deletions():
-    """For notifications/_pending_banner.html: the signed-in user's keys pending deletion."""
-    return lifecycle.pending_deletions(current_user, utcnow())
-
-
-@bp.app_template_global()
 def unread_notifications():
     """For the bell in the layout: the signed-in user's unread count (one indexed query)."""
     return Notification.unread_count(current_user.id)
@@ -99,4 +93,7 @@ def mark_all_read():
 @bp.route("/pending-banner")
 def pending_banner():
     """The API keys screen's banner of keys pending deletion (refreshed by htmx)."""
-    return render("notifications/_pending_banner.html", "notifications/_pending_banner.html")
+    return render(
+        "notifications/_pending_banner.html", "notifications/_pending_banner.html",
+        pending=lifecycle.pending_deletions(current_user, utcnow()), inactivity_days=lifecycle.rule().inactivity_days,
+    )

@@ -10,7 +10,6 @@
 from flask import (
     Blueprint,
     abort,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -80,13 +79,10 @@ def _submitted_fields():
     return request.form.to_dict(flat=True)
 
 
-FORM_POST_WINDOW_SECONDS = 60
-
-
 @bp.route("/f/<formId>", methods=["POST"])
 def submit_form(formId):
-    posts, retry_after = ratelimit.count_window(f"formpost:{client_ip()}", FORM_POST_WINDOW_SECONDS)
-    if posts is not None and posts > current_app.config["FORM_POST_LIMIT"]:
+    posts, retry_after = ratelimit.FORM_POSTS.count(client_ip())
+    if posts is not None and posts > ratelimit.FORM_POSTS.limit:
         message = f"Too many form posts from your address; try again in {retry_after} seconds"
         raise TooManyRequests(message, retry_after=retry_after)
     form = Form.public(formId)

@@ -16,16 +16,12 @@ def _cli_secret_key():
     keeps in the instance folder, or a throwaway one. Only the web process requires it."""
     import secrets
 
-    from keyhouse.config import from_environment
+    from keyhouse import config
 
-    settings = from_environment()
+    settings = config.from_environment()
     if settings["SECRET_KEY"]:
         return {}
-    path = os.path.join(settings["INSTANCE_PATH"], "secret_key")
-    if os.path.exists(path):
-        with open(path) as handle:
-            return {"SECRET_KEY": handle.read().strip()}
-    return {"SECRET_KEY": secrets.token_urlsafe(32)}
+    return {"SECRET_KEY": config.instance_secret_key(settings["INSTANCE_PATH"]) or secrets.token_urlsafe(32)}
 
 
 def load_app(check=True, **overrides):

@@ -6,6 +6,7 @@ setting, never with a traceback.
 """
 
 import os
+import secrets
 
 from dotenv import load_dotenv
 
@@ -94,3 +95,19 @@ def from_environment():
         "FORM_POST_LIMIT": _int("FORM_POST_LIMIT", 30),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
     }
+
+
+SECRET_KEY_FILE = "secret_key"  # in the instance folder, written by `keyhouse dev`
+
+
+def instance_secret_key(instance_path, create=False):
+    """The SECRET_KEY kept in the instance folder (made, readable by its owner only, when `create`), else None."""
+    path = os.path.join(instance_path, SECRET_KEY_FILE)
+    if create and not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return handle.read().strip()

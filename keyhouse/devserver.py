@@ -7,7 +7,6 @@ only this supervisor, which stops them in order and leaves nothing behind.
 """
 
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -23,15 +22,9 @@ START_TIMEOUT = 30  # seconds the web server gets to accept connections
 
 def _secret_key(instance_path):
     """SECRET_KEY from the environment, else one kept in the instance folder."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    path = os.path.join(instance_path, "secret_key")
-    if not os.path.exists(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    with open(path) as handle:
-        return handle.read().strip()
+    from keyhouse import config
+
+    return os.environ.get("SECRET_KEY") or config.instance_secret_key(instance_path, create=True)
 
 
 def _port_free(host, port):

@@ -20,8 +20,6 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger("keyhouse.ratelimit")
 
-FAILURE_WINDOW_SECONDS = 600  # failed authentications are counted per IP over 10 minutes
-
 
 @dataclasses.dataclass
 class Usage:
@@ -132,6 +130,24 @@ def count_window(name, seconds, amount=1):
     return _redis_call(count), max(1, math.ceil((window + 1) * seconds - now))
 
 
-def count_failure(ip):
-    """Count one failed authentication from `ip`; the count in the current window (None without Redis)."""
-    return count_window(f"authfail:{ip or 'unknown'}", FAILURE_WINDOW_SECONDS)[0]
+@dataclasses.dataclass(frozen=True)
+class PerIp:
+    """A count per client address in fixed windows of `seconds`, limited by the setting `setting`."""
+
+    name: str
+    seconds: int
+    setting: str
+
+    def count(self, ip, amount=1):
+        """Add `amount` for `ip`: (count in the current window, seconds until it ends); None without Redis."""
+        return count_window(f"{self.name}:{ip or 'unknown'}", self.seconds, amount)
+
+    @property
+    def limit(self):
+        return current_app.config[self.setting]
+
+
+# The per-address limits: failed sign-ins, public form posts, failed API authentications.
+SIGN_IN_FAILURES = PerIp("loginfail", 600, "LOGIN_FAILURE_LIMIT")
+FORM_POSTS = PerIp("formpost", 60, "FORM_POST_LIMIT")
+API_AUTH_FAILURES = PerIp("authfail", 600, "AUTH_FAILURE_BURST")

@@ -7,10 +7,8 @@
 """
 
 import os
-import re
 import threading
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import pytest
 from redis import Redis
@@ -20,9 +18,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from keyhouse.models import Agency, Location, Role, User, UserLocation, db
 from keyhouse.models.schema import upgrade
-from tests.scratch_db import scratch_database
-
-PASSWORD = "correct horse battery"
+from keyhouse.testing import scratch_database
+from tests.helpers import PASSWORD_HASH, Auth
 
 
 @pytest.fixture(scope="session")
@@ -117,10 +114,10 @@ def tenants(app):
         elsewhere = Location.create(agency=other, name="Elsewhere Spa")
 
         def user(email, role, agency=acme, location=None):
-            u = User(agency=agency, email=email, name=email.split("@")[0], role=role, location=location)
-            u.set_password(PASSWORD)
-            u.save()
-            return u
+            return User.create(
+                agency=agency, email=email, name=email.split("@")[0], role=role, location=location,
+                password_hash=PASSWORD_HASH,
+            )
 
         ns = SimpleNamespace(
             acme=acme,
@@ -136,29 +133,6 @@ def tenants(app):
         )
         UserLocation.create(user=ns.staff, location=north)
     return ns
-
-
-def csrf_token(client, path="/login"):
-    """The CSRF token a page hands the browser (its meta tag)."""
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
-
-
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, email, password=PASSWORD, remember=False, next_url=None):
-        token = csrf_token(self.client)
-        data = {"email": email, "password": password, "csrf_token": token}
-        if remember:
-            data["remember"] = "y"
-        path = "/login" + (f"?next={quote(next_url)}" if next_url else "")
-        return self.client.post(path, data=data)
-
-    def logout(self):
-        token = csrf_token(self.client, "/settings/api-keys")
-        return self.client.post("/logout", data={"csrf_token": token})
 
 
 @pytest.fixture

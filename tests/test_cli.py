@@ -7,14 +7,7 @@ import sys
 import pytest
 
 from keyhouse.models import Location, Role, User, UserLocation, db
-from tests.scratch_db import process_env
-
-
-def keyhouse(settings, *args, input=None, **env_overrides):
-    return subprocess.run(
-        [sys.executable, "-m", "keyhouse.cli", *args],
-        env=process_env(settings, **env_overrides), input=input, capture_output=True, text=True, timeout=60,
-    )
+from tests.helpers import keyhouse, process_env
 
 
 def test_create_agency_location_and_users_of_every_role(app, settings):

@@ -1,7 +1,7 @@
 """The base layout every screen uses: view switcher, bell, settings navigation."""
 
 from keyhouse.models import Notification
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 def page(client, path="/settings/api-keys"):

@@ -11,6 +11,7 @@ from keyhouse.keys import apikeys, tokens
 from keyhouse.keys.apikeys import Authentication, KeyProblem
 from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, KeyStatus, Notification, db, utcnow
+from tests.helpers import all_stored_text
 
 
 def test_generated_keys_have_the_documented_shape_and_entropy():
@@ -56,15 +57,6 @@ def test_malformed_token_is_refused_without_touching_the_database(app):
             apikeys.authenticate(tokens.generate("agency"))
     finally:
         db.initialize(real)
-
-
-def all_stored_text():
-    """Every value of every row of every table, as text."""
-    values = []
-    for table in db.get_tables():
-        for row in db.execute_sql(f'SELECT * FROM "{table}"').fetchall():
-            values.extend(str(value) for value in row)
-    return "\n".join(values)
 
 
 def test_create_stores_only_digest_and_hint(app, tenants):

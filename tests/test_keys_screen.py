@@ -10,8 +10,7 @@ import pytest
 from keyhouse.keys import apikeys, tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, KeyStatus
-from tests.conftest import csrf_token
-from tests.test_keys_domain import all_stored_text
+from tests.helpers import all_stored_text, csrf_token
 
 HX = {"HX-Request": "true"}
 
@@ -304,7 +303,7 @@ def test_deactivate_and_reactivate_swap_the_row(as_user, tenants):
 def test_roll_with_grace_reveals_the_new_key_and_shows_when_the_old_stops(as_user, tenants):
     key, old_plain = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="Billing")
     screen = as_user("admin@acme.test")
-    form = screen.get(f"/settings/api-keys/{key.id}/roll", target=f"key-{key.id}")
+    form = screen.get(f"/settings/api-keys/{key.id}/roll/in-row", target=f"key-{key.id}")
     assert form.get_data(as_text=True).lstrip().startswith(f'<tr id="key-{key.id}"')
     response = screen.post(f"/settings/api-keys/{key.id}/roll", {"grace": "7d"})
     assert response.status_code == 201
@@ -440,7 +439,7 @@ def test_identify_a_pasted_key_without_echoing_it(as_user, tenants):
     assert "Leaked one" in html and "North Clinic" in html and "Deactivate it" in html
     assert plaintext not in html
     assert AuditEvent.get(AuditEvent.action == "identify").key_id == key.id
-    response = screen.post(f"/settings/api-keys/{key.id}/deactivate", target="identify-result")
+    response = screen.post(f"/settings/api-keys/identify/{key.id}/deactivate", target="identify-result")
     assert response.get_data(as_text=True).lstrip().startswith('<div id="identify-result">')
     assert "Deactivated" in response.get_data(as_text=True)
 

@@ -21,19 +21,7 @@ from keyhouse.models import (
     db,
     utcnow,
 )
-
-T0 = datetime.datetime(2027, 1, 1, 9, 0)
-
-
-def day(number, hours=0):
-    return T0 + datetime.timedelta(days=number, hours=hours)
-
-
-def aged_key(name, *, agency, location=None, actor=None, clock=T0, **fields):
-    """A key made by apikeys.create, its clock (and creation) moved back to `clock`."""
-    key, _ = apikeys.create(agency_id=agency.id, location_id=location.id if location else None, name=name, actor=actor)
-    ApiKey.update(activity_at=clock, created_at=clock, **fields).where(ApiKey.id == key.id).execute()
-    return ApiKey.get_by_id(key.id)
+from tests.helpers import T0, aged_key, day
 
 
 @pytest.fixture
@@ -144,6 +132,18 @@ def test_a_first_sweep_on_day_95_warns_once_and_deletes_24_hours_later(app, tena
         assert audit_actions(key) == [("warn", "system"), ("expire", "system")]
 
 
+def test_the_rule_needs_no_app_and_follows_its_settings():
+    """Rule is pure: a key that was never saved, no app, no database."""
+    key = ApiKey(status=KeyStatus.ACTIVE, activity_at=T0)
+    default, short = lifecycle.Rule(), lifecycle.Rule(inactivity_days=30, warn_days=(5, 1))
+    assert [days for days, _ in default.warning_times(key)] == [15, 7, 1]
+    assert default.next_step(key, day(74)).action is None
+    assert default.next_step(key, day(75)).action == lifecycle.WARN
+    assert default.days_until_deletion(key, day(75)) == 15
+    assert short.days_until_deletion(key, day(25)) == 5
+    assert short.next_step(key, day(20)) == lifecycle.Step(None, day(25))
+
+
 def test_days_until_deletion_before_the_final_warning_is_sent_counts_from_now(app, tenants):
     with app.app_context(), db.connection_context():
         key = aged_key("Late", agency=tenants.acme, actor=tenants.admin)
@@ -217,7 +217,7 @@ def test_without_redis_the_dashboard_works_and_the_sweep_catches_up_later(app, s
         key = aged_key("Patient", agency=tenants.acme, actor=tenants.admin)
     down = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:9/0"})
     client = down.test_client()
-    from tests.conftest import Auth
+    from tests.helpers import Auth
 
     assert Auth(client).login("admin@acme.test").status_code == 302
     for path in ("/settings/api-keys", "/notifications/", "/notifications/bell", "/notifications/pending-banner"):

@@ -20,11 +20,12 @@ from jobs import sweep as jobs
 from keyhouse.keys import tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, Notification, db
-from tests.scratch_db import process_env
-from tests.test_lifecycle import aged_key, day
+from tests.helpers import aged_key, day, process_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAIT = 120  # seconds a worker process may take
+# Five of the sweep's batches: enough for four workers' sweeps to race over the same keys.
+KEYS = 5 * jobs.BATCH
 
 
 def worker_process(settings):
@@ -62,8 +63,8 @@ def bulk_keys(tenants, count):
 
 def test_four_workers_sweeping_at_once_deliver_each_warning_exactly_once(app, settings, tenants):
     with db.connection_context():
-        bulk_keys(tenants, 10_000)
-        first_ids = [key.id for key in ApiKey.select(ApiKey.id).order_by(ApiKey.id).limit(1000)]
+        bulk_keys(tenants, KEYS)
+        first_ids = [key.id for key in ApiKey.select(ApiKey.id).order_by(ApiKey.id).limit(jobs.BATCH)]
     work = queue(app)
     for _ in range(4):
         work.enqueue(jobs.sweep, day(76).isoformat())
@@ -77,7 +78,7 @@ def test_four_workers_sweeping_at_once_deliver_each_warning_exactly_once(app, se
 
     with db.connection_context():
         recipients = 3  # north's location admin (creator), the agency admin, the agency user assigned to north
-        assert Notification.select().count() == 10_000 * recipients
+        assert Notification.select().count() == KEYS * recipients
         repeated = (
             Notification.select(Notification.key, Notification.user, Notification.threshold_days)
             .group_by(Notification.key, Notification.user, Notification.threshold_days)
@@ -85,7 +86,7 @@ def test_four_workers_sweeping_at_once_deliver_each_warning_exactly_once(app, se
         )
         assert list(repeated) == []
         assert set(Notification.select(Notification.threshold_days).distinct().tuples()) == {(15,)}
-        assert AuditEvent.select().where(AuditEvent.action == "warn").count() == 10_000
+        assert AuditEvent.select().where(AuditEvent.action == "warn").count() == KEYS
 
 
 @contextlib.contextmanager
@@ -162,7 +163,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_nothing_happens_twice(app, se
 
 
 def test_keyhouse_sweep_as_of_runs_one_sweep_and_its_jobs(app, settings, tenants):
-    from tests.test_cli import keyhouse
+    from tests.helpers import keyhouse
 
     with app.app_context(), db.connection_context():
         key = aged_key("Cli", agency=tenants.acme, actor=tenants.admin)

@@ -4,8 +4,7 @@ import datetime
 import logging
 
 from keyhouse.models import Notification, db, utcnow
-from tests.conftest import csrf_token
-from tests.test_lifecycle import aged_key
+from tests.helpers import aged_key, csrf_token
 
 HTMX = {"HX-Request": "true"}
 

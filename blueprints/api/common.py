@@ -10,13 +10,14 @@ moves the key's activity clock (apikeys.record_use).
 import logging
 import re
 
-from flask import current_app, g, request
+from flask import g, request
 
 from keyhouse import audit, ratelimit
 from keyhouse.crm import inputs
 from keyhouse.keys import apikeys, tokens
 from keyhouse.models import Location
 from keyhouse.web.jsonio import ApiError, error_response, not_found
+from keyhouse.web.params import client_ip
 
 from .routes import ROUTES, VERSIONS
 
@@ -43,7 +44,7 @@ def _bearer_token():
 
 def _refuse(problem, key):
     """Log a failed authentication (never the token), count well-formed ones per IP, answer 401."""
-    ip = request.remote_addr
+    ip = client_ip()
     log.warning(
         "API authentication failed: %s, %s %s from %s%s",
         problem, request.method, _redacted(request.path), ip, f" (key {key.hint})" if key else "",
@@ -52,13 +53,13 @@ def _refuse(problem, key):
         # Refused without touching the database or Redis: a malformed token cannot
         # match a key, so it is no guess worth counting.
         raise ApiError(401, AUTH_MESSAGES[problem])
-    failures = ratelimit.count_failure(ip)
-    if failures == current_app.config["AUTH_FAILURE_BURST"]:  # once per window and IP
+    failures, _ = ratelimit.API_AUTH_FAILURES.count(ip)
+    if failures == ratelimit.API_AUTH_FAILURES.limit:  # once per window and IP
         log.warning("Burst of %d failed API authentications from %s", failures, ip)
         if key is not None:
             audit.record(
                 "auth_failures", agency_id=key.agency_id, key=key, ip=ip,
-                detail=f"{failures} failed API requests from {ip} in {ratelimit.FAILURE_WINDOW_SECONDS // 60} minutes",
+                detail=f"{failures} failed API requests from {ip} in {ratelimit.API_AUTH_FAILURES.seconds // 60} minutes",
             )
     raise ApiError(401, AUTH_MESSAGES[problem])
 
@@ -118,7 +119,7 @@ def record_use(response):
     """after_request of both API blueprints: a successful answer moves the key's activity clock."""
     key = g.get("api_key")
     if key is not None and response.status_code < 400:
-        apikeys.record_use(key, request.remote_addr, request.user_agent.string)
+        apikeys.record_use(key, client_ip(), request.user_agent.string)
     return response
 
 

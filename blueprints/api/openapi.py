@@ -43,12 +43,12 @@ def field_schema(field, nullable=False):
         schema.update({
             "email": {"format": "email"}, "url": {"format": "uri"}, "date": {"format": "date"},
             "datetime": {"format": "date-time"}, "id": {"pattern": ID_PATTERN},
-            "phone": {"pattern": r"^\+?[0-9 ().\-/]{3,30}$"},
+            "phone": {"pattern": f"^{inputs.PHONE_PATTERN}$"},
         }.get(kind, {}))
     elif kind in ("integer", "boolean", "object"):
         schema = {"type": kind}
     elif kind == "tags":
-        schema = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
+        schema = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": inputs.TAG_MAX_LENGTH},
                   "maxItems": inputs.MAX_TAGS}
     elif kind == "customFields":
         schema = {"type": "array", "maxItems": inputs.MAX_CUSTOM_FIELDS, "items": {

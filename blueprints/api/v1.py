@@ -1,13 +1,14 @@
 """API 1.0 (`/v1`): HighLevel's v1 paths. Location resources need a location key
 (the key's own location); locations need an agency key. No Version header."""
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
 from keyhouse.crm import actions as crm
 from keyhouse.crm import inputs, shapes
 from keyhouse.keys.tokens import AGENCY, LOCATION
 from keyhouse.models import Location
 from keyhouse.web.jsonio import json_body
+from keyhouse.web.params import client_ip
 
 from . import resources
 from .common import agency_location, init_blueprint
@@ -145,5 +146,5 @@ def update_location(locationId):
 @route(bp, "DELETE", "/locations/<locationId>", summary="Delete a location and everything in it",
        scope="locations.write", kind=AGENCY, response={})
 def delete_location(locationId):
-    crm.delete_location(agency_location(locationId), ip=request.remote_addr)
+    crm.delete_location(agency_location(locationId), ip=client_ip())
     return {}

@@ -75,9 +75,11 @@ LINK_FIELDS = (
 )
 
 MAX_TAGS = 100
+TAG_MAX_LENGTH = 100
 MAX_CUSTOM_FIELDS = 100
+PHONE_PATTERN = r"\+?[0-9 ().\-/]{3,30}"  # as typed; stored as digits with an optional leading +
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(r"\+?[0-9 ().\-/]{3,30}")
+_PHONE = re.compile(PHONE_PATTERN)
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 
 
@@ -146,8 +148,8 @@ def clean_tags(value, name="tags"):
     for tag in (tag.strip() for tag in value):
         if has_nul(tag):
             raise ValueError(f"{name} must not contain NUL characters")
-        if not tag or len(tag) > 100:
-            raise ValueError(f"{name} must hold tags of 1 to 100 characters")
+        if not tag or len(tag) > TAG_MAX_LENGTH:
+            raise ValueError(f"{name} must hold tags of 1 to {TAG_MAX_LENGTH} characters")
         if tag.casefold() not in seen:
             seen.add(tag.casefold())
             tags.append(tag)

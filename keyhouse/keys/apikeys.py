@@ -16,11 +16,11 @@ from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
 from keyhouse.models.keys import NAME_MAX, USER_AGENT_MAX
 
 USE_WRITE_INTERVAL = datetime.timedelta(minutes=1)  # at most one write per key per minute
-ROLL_GRACE = {  # the choices staff get when rolling a key
-    "none": None,
-    "1h": datetime.timedelta(hours=1),
-    "24h": datetime.timedelta(hours=24),
-    "7d": datetime.timedelta(days=7),
+ROLL_GRACE = {  # the choices staff get when rolling a key: how long the old key keeps working
+    "none": (None, "Stop the old key now"),
+    "1h": (datetime.timedelta(hours=1), "Keep the old key working for 1 hour"),
+    "24h": (datetime.timedelta(hours=24), "Keep the old key working for 24 hours"),
+    "7d": (datetime.timedelta(days=7), "Keep the old key working for 7 days"),
 }
 
 
@@ -250,7 +250,7 @@ def roll(key, grace="none", *, actor=None, ip=None):
         raise KeyProblem("Choose how long the old key keeps working.", "grace")
     now = utcnow()
     plaintext = tokens.generate(key.kind)
-    period = ROLL_GRACE[grace]
+    period, _ = ROLL_GRACE[grace]
     old_fields = {"unique_name": None}
     if period is None:
         old_fields.update(status=KeyStatus.DELETED, digest=None, deleted_at=now, expires_at=now)

@@ -19,14 +19,15 @@ from peewee import (
 )
 
 from .base import BaseModel, utcnow
-from .fields import JSONField, is_id, new_id
+from .fields import ID_LENGTH, JSONField, is_id, new_id
+from .place import Place
 from .tenancy import Location
 
 
 class Resource(BaseModel):
     """A location's resource with an opaque id; `find` never queries for a malformed id."""
 
-    id = CharField(max_length=20, primary_key=True, default=new_id)
+    id = CharField(max_length=ID_LENGTH, primary_key=True, default=new_id)
 
     @classmethod
     def find(cls, location, resource_id):
@@ -49,7 +50,7 @@ class Resource(BaseModel):
         return cls.select(cls, Location).join(Location).where(cls.location == location)
 
 
-class Contact(Resource):
+class Contact(Resource, Place):
     location = ForeignKeyField(Location, backref="contacts", on_delete="CASCADE")
     first_name = CharField(max_length=100, null=True)
     last_name = CharField(max_length=100, null=True)
@@ -57,13 +58,7 @@ class Contact(Resource):
     email = CharField(max_length=254, null=True)  # lower-cased
     phone = CharField(max_length=30, null=True)
     company_name = CharField(max_length=200, null=True)
-    address1 = CharField(max_length=255, null=True)
-    city = CharField(max_length=100, null=True)
-    state = CharField(max_length=100, null=True)
-    country = CharField(max_length=100, null=True)
-    postal_code = CharField(max_length=20, null=True)
-    website = CharField(max_length=500, null=True)
-    timezone = CharField(max_length=100, null=True)
+    address1 = CharField(max_length=255, null=True)  # and Place's columns: city, state, ...
     source = CharField(max_length=200, null=True)
     tags = JSONField(default=list)
     custom_fields = JSONField(default=list)  # [{"id"|"key": ..., "field_value": ...}]

@@ -10,7 +10,8 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import BaseModel, utcnow
-from .fields import JSONField, is_id, new_id
+from .fields import ID_LENGTH, JSONField, is_id, new_id
+from .place import Place
 
 
 class Agency(BaseModel):
@@ -18,19 +19,13 @@ class Agency(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
-class Location(BaseModel):
+class Location(Place):
     agency = ForeignKeyField(Agency, backref="locations", on_delete="CASCADE")
     name = CharField(max_length=200)
     created_at = DateTimeField(default=utcnow)
     # The API's view of a location (API 1.0 / 2.0 "Location" fields).
-    api_id = CharField(max_length=20, unique=True, default=new_id)  # the API's locationId
-    address = CharField(max_length=255, null=True)
-    city = CharField(max_length=100, null=True)
-    state = CharField(max_length=100, null=True)
-    country = CharField(max_length=100, null=True)
-    postal_code = CharField(max_length=20, null=True)
-    website = CharField(max_length=500, null=True)
-    timezone = CharField(max_length=100, null=True)
+    api_id = CharField(max_length=ID_LENGTH, unique=True, default=new_id)  # the API's locationId
+    address = CharField(max_length=255, null=True)  # and Place's columns: city, state, ...
     email = CharField(max_length=254, null=True)
     phone = CharField(max_length=30, null=True)
     settings = JSONField(default=dict)

@@ -9,7 +9,7 @@ from blueprints.api.common import ROUTES
 from keyhouse.keys import apikeys, tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, db
-from tests.api.conftest import VERSION
+from tests.helpers import VERSION
 
 ALL_ROUTES = sorted(ROUTES.values(), key=lambda route: (route.version, route.rule, route.method))
 

@@ -72,7 +72,7 @@ def page(browser, live_server):
 @pytest.fixture
 def sign_in(page):
     def sign_in(email, password=None):
-        from tests.conftest import PASSWORD
+        from tests.helpers import PASSWORD
 
         page.goto("/login")
         page.get_by_label("Email").fill(email)

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from jobs import sweep as jobs
 from keyhouse.models import db, utcnow
-from tests.test_lifecycle import aged_key
+from tests.helpers import aged_key
 
 
 def test_the_admin_follows_a_warning_marks_all_read_and_sees_a_new_one_arrive(app, page, sign_in, tenants, run_jobs):

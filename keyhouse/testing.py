@@ -1,4 +1,4 @@
-"""A throw-away database for one test or one benchmark run.
+"""A throw-away database for one test or one benchmark run (the tests and bench/ use it).
 
 A SQLite file in `folder`, or — when DATABASE_URL names a PostgreSQL server — a
 fresh schema in it, put first on the connection's search_path.
@@ -33,16 +33,3 @@ def scratch_database(folder, name="keyhouse"):
 
     separator = "&" if "?" in base else "?"
     return f"{base}{separator}options={quote(f'-csearch_path={schema}')}", drop
-
-
-def process_env(settings, **overrides):
-    """The environment for a `keyhouse` process that uses the test's database and Redis."""
-    env = dict(os.environ)
-    env.update(
-        SECRET_KEY=settings["SECRET_KEY"],
-        DATABASE_URL=settings["DATABASE_URL"],
-        REDIS_URL=settings["REDIS_URL"],
-        INSTANCE_PATH=settings["INSTANCE_PATH"],
-    )
-    env.update(overrides)
-    return {name: value for name, value in env.items() if value is not None}
