@@ -31,6 +31,7 @@ bp = Blueprint("keys", __name__, url_prefix="/settings/api-keys")
 
 PAGE_SIZE = 50
 GRACE_CHOICES = [(code, label) for code, (_, label) in apikeys.ROLL_GRACE.items()]
+DEFAULT_GRACE = "24h"  # the safe choice: the old key keeps working while the new one is deployed
 ROW_PAGE = "keys/row_page.html"  # a row fragment as a page of its own (no htmx)
 PANEL_PAGE = "keys/panel_page.html"  # a panel fragment as a page of its own
 
@@ -53,9 +54,10 @@ class Row:
     days_left: int | None  # None outside the warning window
     now: datetime.datetime
     inactivity_days: int
+    linked: bool = False  # the key a link pointed at: its row is marked and scrolled to
 
 
-def row_of(key, managed=None, now=None):
+def row_of(key, managed=None, now=None, linked=False):
     """The Row of `key` for the signed-in user; pass `managed` (managed_location_ids) for many keys."""
     now = now or utcnow()
     rule = lifecycle.rule()
@@ -65,6 +67,7 @@ def row_of(key, managed=None, now=None):
         days_left=rule.days_until_deletion(key, now),
         now=now,
         inactivity_days=rule.inactivity_days,
+        linked=linked,
     )
 
 
@@ -92,21 +95,33 @@ def _row(key, status=200):
 # ---------------------------------------------------------------- the screen
 
 
-def _filters():
-    """The list's filters; `?key=<id>` (links from the bell and the banner) shows that key's row."""
+def _linked_key():
+    """The key a link names (`?key=<id>`, from the bell, the banner, the audit log) if the user sees it."""
     key_id = int_arg("key")
     key = ApiKey.get_or_none(ApiKey.id == key_id) if key_id else None
     if key is not None and key.is_live and permissions.sees_key(current_user, key):
-        return {"q": key.name, "location": key.location_id}
+        return key
+    return None
+
+
+def _filters(linked):
+    """The list's filters: none around a linked key, else the name filter and the location shown."""
+    if linked is not None:
+        return {"q": "", "location": None, "clearable": False}
     location = current_location()
+    q = request.args.get("q", "").strip()[:NAME_MAX]
     return {
-        "q": request.args.get("q", "").strip()[:NAME_MAX],
+        "q": q,
         "location": int_arg("location", location.id if location else None),
+        "clearable": bool(q) or bool(request.args.get("location")),
     }
 
 
-def _section(kind, filters, page, locations, managed):
-    """One list (agency or location keys) as the screen shows it; None if not for this user."""
+def _section(kind, filters, page, locations, managed, linked=None):
+    """One list (agency or location keys) as the screen shows it; None if not for this user.
+
+    With a `linked` key of this list, the page is the one that holds its row.
+    """
     user = current_user
     if kind == tokens.AGENCY:
         if not permissions.sees_agency_keys(user):
@@ -119,12 +134,17 @@ def _section(kind, filters, page, locations, managed):
     query = ApiKey.listing(user.agency_id, location_ids, filters["q"])
     total = query.count()
     pages = max(1, math.ceil(total / PAGE_SIZE))
+    linked_here = linked is not None and (linked.location_id is None) == (kind == tokens.AGENCY)
+    if linked_here:
+        ids = [key_id for key_id, in query.select(ApiKey.id).tuples()]
+        page = ids.index(linked.id) // PAGE_SIZE + 1 if linked.id in ids else page
     page = min(max(1, page), pages)
     now = utcnow()
     can_create = permissions.manages_agency_keys(user) if kind == tokens.AGENCY else bool(managed)
     return {
         "kind": kind,
-        "rows": [row_of(key, managed, now) for key in query.paginate(page, PAGE_SIZE)],
+        "rows": [row_of(key, managed, now, linked=linked_here and key.id == linked.id)
+                 for key in query.paginate(page, PAGE_SIZE)],
         "total": total,
         "page": page,
         "pages": pages,
@@ -137,14 +157,15 @@ def _section(kind, filters, page, locations, managed):
 
 @bp.route("")
 def index():
-    filters = _filters()
+    linked = _linked_key()
+    filters = _filters(linked)
     locations = list(permissions.visible_locations(current_user))
     managed = permissions.managed_location_ids(current_user)
     context = {
         "filters": filters,
         "locations": locations,
-        "agency": _section(tokens.AGENCY, filters, int_arg("agency_page", 1), locations, managed),
-        "location": _section(tokens.LOCATION, filters, int_arg("location_page", 1), locations, managed),
+        "agency": _section(tokens.AGENCY, filters, int_arg("agency_page", 1), locations, managed, linked),
+        "location": _section(tokens.LOCATION, filters, int_arg("location_page", 1), locations, managed, linked),
         "name_max": NAME_MAX,
     }
     if not wants_fragment():  # the whole page also shows the pending-deletion banner
@@ -163,7 +184,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class KeyForm(FlaskForm):
     kind = HiddenField()
-    name = StringField("Name", render_kw={"maxlength": NAME_MAX, "autocomplete": "off",
+    name = StringField("Name", render_kw={"data-count-max": NAME_MAX, "autocomplete": "off",
                                           "placeholder": "e.g. Marketing Automation"})
     location = SelectField("Location", coerce=int, validate_choice=False)
     scopes = MultiCheckboxField("Scopes")
@@ -219,15 +240,14 @@ def create():
     except apikeys.KeyProblem as problem:
         getattr(form, problem.field or "name").errors.append(problem.message)
         return _form_response(form, 422)
-    return _reveal(key, plaintext, f"Key “{key.name}” created. Copy it now: it will not be shown again.")
+    return _reveal(key, plaintext)
 
 
-def _reveal(key, plaintext, message, old_key=None):
-    """The one response that ever holds the plaintext of `key`."""
+def _reveal(key, plaintext, old_key=None):
+    """The one response that ever holds the plaintext of `key` (its dialog says what to do; no toast)."""
     response = render(PANEL_PAGE, "keys/_reveal.html", status=201, key=key, plaintext=plaintext, old_key=old_key)
     if wants_fragment():
         trigger(response, "keys-changed")
-        toast(response, message)
     return response
 
 
@@ -293,19 +313,19 @@ def roll(key_id):
     """The roll form in the panel (GET), or roll the key and reveal the new one (POST)."""
     key = _rollable_or_404(key_id)
     if request.method == "GET":
-        return render(PANEL_PAGE, "keys/_roll_form.html", key=key, choices=GRACE_CHOICES)
+        return render(PANEL_PAGE, "keys/_roll_form.html", key=key, choices=GRACE_CHOICES, default=DEFAULT_GRACE)
     try:
         new_key, plaintext = apikeys.roll(key, request.form.get("grace", ""), actor=current_user, ip=client_ip())
     except apikeys.KeyProblem as problem:
         return render(PANEL_PAGE, "keys/_roll_form.html", status=422,
-                      key=key, choices=GRACE_CHOICES, error=problem.message)
-    return _reveal(new_key, plaintext, f"Rolled “{key.name}”. Copy the new key now.", old_key=key)
+                      key=key, choices=GRACE_CHOICES, default=DEFAULT_GRACE, error=problem.message)
+    return _reveal(new_key, plaintext, old_key=key)
 
 
 @bp.route("/<int(max=2147483647):key_id>/roll/in-row")
 def roll_in_row(key_id):
     """The roll form in place of the key's row."""
-    return render(ROW_PAGE, "keys/_row_roll.html", key=_rollable_or_404(key_id), choices=GRACE_CHOICES)
+    return render(ROW_PAGE, "keys/_row_roll.html", key=_rollable_or_404(key_id), choices=GRACE_CHOICES, default=DEFAULT_GRACE)
 
 
 def _rollable_or_404(key_id):

@@ -23,6 +23,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
 def chromium_path():
     for candidate in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"), shutil.which("chromium-browser")):
         if candidate and os.path.exists(candidate):
@@ -48,9 +52,15 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def viewport(request):
+    """The window size: a desktop's unless a test parametrizes it (indirect=True) with PHONE."""
+    return getattr(request, "param", DESKTOP)
+
+
+@pytest.fixture
+def page(browser, live_server, viewport):
     """A fresh browser tab; fails the test on any console error (CSP violations included)."""
-    context = browser.new_context(base_url=live_server)
+    context = browser.new_context(base_url=live_server, viewport=viewport)
     page = context.new_page()
     errors = []
 

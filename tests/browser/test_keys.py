@@ -32,20 +32,19 @@ def test_admin_creates_copies_and_manages_keys(page, sign_in, tenants):
     expect(page.locator("#name-error")).to_contain_text("Give the key a name")
     page.get_by_label("Name", exact=True).fill("Marketing Automation")
     page.get_by_role("button", name="Create key").click()
-    reveal = page.locator("#reveal")
+    reveal = page.get_by_role("dialog", name="Copy your new key now")
     expect(reveal).to_contain_text("only time Keyhouse shows this key")
+    expect(reveal.get_by_role("button", name="Copy")).to_be_focused()  # a modal dialog that takes focus
     agency_plain = page.locator("#revealed-key").input_value()
     assert agency_plain.startswith("kha_") and len(agency_plain) == 42
-    page.get_by_role("button", name="Copy").click()
-    expect(page.locator("#toasts")).to_contain_text("Copied to the clipboard.")
+    reveal.get_by_role("button", name="Copy").click()
+    expect(reveal.get_by_role("button", name="Copied")).to_be_visible()  # the feedback is in place
+    expect(reveal).to_contain_text("Copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == agency_plain
-    expect(row(page, "Marketing Automation")).to_be_visible()  # the list refreshed itself
-    # Opening another form while the key is shown asks first; saying no keeps the key.
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    page.get_by_role("link", name="Create location key").click()
-    expect(page.locator("#revealed-key")).to_have_value(agency_plain)
-    page.get_by_role("link", name="Done").click()
+    expect(row(page, "Marketing Automation")).to_be_attached()  # the list refreshed itself behind it
+    reveal.get_by_role("link", name="Done").click()
     expect(reveal).to_have_count(0)
+    expect(row(page, "Marketing Automation")).to_be_focused()
 
     # A location key for a chosen location.
     page.get_by_role("link", name="Create location key").click()
@@ -55,6 +54,7 @@ def test_admin_creates_copies_and_manages_keys(page, sign_in, tenants):
     page.get_by_role("button", name="Create key").click()
     location_plain = page.locator("#revealed-key").input_value()
     assert location_plain.startswith("khl_")
+    page.get_by_role("button", name="Copy").click()
     page.get_by_role("link", name="Done").click()
     booking = row(page, "Booking widget")
     expect(booking).to_contain_text("South Gym")
@@ -71,25 +71,29 @@ def test_admin_creates_copies_and_manages_keys(page, sign_in, tenants):
     # Deactivate and reactivate.
     marketing = row(page, "Marketing (HubSpot)")
     marketing.get_by_role("button", name="Deactivate").click()
+    confirm = page.get_by_role("dialog", name="Deactivate “Marketing (HubSpot)”?")
+    expect(confirm).to_contain_text("get 401 from now on")
+    confirm.get_by_role("button", name="Deactivate").click()
     expect(marketing.locator(".status")).to_contain_text("Deactivated")
     marketing.get_by_role("button", name="Reactivate").click()
     expect(marketing.locator(".status")).to_contain_text("Active")
 
     # Roll with a 24-hour grace period.
     marketing.get_by_role("link", name="Roll").click()
-    page.get_by_label("Keep the old key working for 24 hours").check()
+    expect(page.get_by_label("Keep the old key working for 24 hours")).to_be_checked()  # the safe default
     page.get_by_role("button", name="Roll key").click()
     expect(page.locator("#reveal")).to_contain_text("keeps working until")
     rolled_plain = page.locator("#revealed-key").input_value()
     assert rolled_plain != agency_plain and rolled_plain.startswith("kha_")
+    page.get_by_role("button", name="Copy").click()
     page.get_by_role("link", name="Done").click()
     rows = row(page, "Marketing (HubSpot)")
     expect(rows).to_have_count(2)
     expect(rows.filter(has_text="Rolled · stops working in 24 hours")).to_have_count(1)
 
-    # Delete the location key, confirming the dialog.
-    page.once("dialog", lambda dialog: dialog.accept())
+    # Delete the location key, confirming in the app's dialog.
     row(page, "Booking widget").get_by_role("link", name="Delete").click()
+    page.get_by_role("dialog", name="Delete “Booking widget”?").get_by_role("button", name="Delete key").click()
     expect(row(page, "Booking widget")).to_have_count(0)
     expect(page.locator("#toasts")).to_contain_text("Deleted “Booking widget”")
     assert ApiKey.get(ApiKey.name == "Booking widget").status == "deleted"
@@ -122,6 +126,7 @@ def test_filtering_and_the_identify_panel_work_in_place(page, sign_in, tenants):
     expect(result).to_contain_text("North Clinic")
     expect(page.get_by_label("Key", exact=True)).to_have_value("")  # the pasted secret is cleared
     result.get_by_role("button", name="Deactivate it").click()
+    page.get_by_role("dialog", name="Deactivate “Leaky Zap”?").get_by_role("button", name="Deactivate").click()
     expect(result).to_contain_text("Deactivated")
     assert apikeys.authenticate(plaintext).problem == "deactivated"
     assert_no_reload(page)
