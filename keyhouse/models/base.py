@@ -63,10 +63,16 @@ def release_all():
         db.obj.close_all()
 
 
+_inherited = []  # a forked child's copies of its parent's connections, never used nor closed
+
+
 def _forget_inherited_connections():
-    # A forked child (an RQ work horse, a gunicorn --preload worker) must not use or
-    # close its parent's sockets: it forgets them and opens its own.
+    # A forked child (an RQ work horse, a gunicorn --preload worker) must not use its
+    # parent's connections, nor close them (closing one ends the parent's session on
+    # PostgreSQL): it keeps them out of reach and opens its own.
     if isinstance(db.obj, PooledDatabase):
+        _inherited.extend(entry[-1] for entry in db.obj._connections)  # (timestamp, ..., connection)
+        _inherited.extend(pooled.connection for pooled in db.obj._in_use.values())
         db.obj.dispose()
 
 

@@ -42,7 +42,7 @@ class Lookup:
         self._built = weakref.WeakKeyDictionary()  # database -> (sql, params, slot)
         select = query(_PLACEHOLDER)
         self._model = select.model
-        fields = select._returning
+        fields = select.selected_columns
         self._names = tuple(field.name for field in fields)
         self._converters = tuple((i, c) for i, c in enumerate(map(_converter, fields)) if c is not None)
 

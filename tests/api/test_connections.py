@@ -34,3 +34,27 @@ def test_a_pool_of_one_serves_every_request_in_turn(settings, keys, tenants):
         assert response.status_code == 200, response.get_json()
         assert response.get_json()["location"]["id"] == tenants.north.api_id
         assert api("GET", "/v2/locations/unknown", keys.north).status_code == 404
+
+
+def test_a_forked_child_opens_its_own_connection_and_leaves_its_parents(app, tenants):
+    import os
+
+    from keyhouse.models import Agency, db
+
+    with db.connection_context():
+        parents = id(db.connection())
+        assert Agency.select().count() == 2
+    # The parent's connection is back in its pool when an RQ worker forks a work horse.
+    child = os.fork()
+    if child == 0:
+        code = 3
+        try:
+            with db.connection_context():
+                code = 1 if id(db.connection()) == parents else 0 if Agency.select().count() == 2 else 2
+        finally:
+            os._exit(code)  # neither pytest's teardown nor the parent's objects' cleanup runs here
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0  # 1: it was handed the parent's connection
+    with db.connection_context():
+        assert id(db.connection()) == parents  # the parent's connection, untouched, still serves it
+        assert Agency.select().count() == 2
