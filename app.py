@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from keyhouse import config
 from keyhouse.extensions import csrf, htmx, login_manager
-from keyhouse.models import User, db, open_database
+from keyhouse.models import User, db, open_database, use_database
 from keyhouse.web import filters, layout, security
 
 
@@ -26,7 +26,11 @@ def create_app(test_config=None):
     app.config.update(settings)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    db.initialize(open_database(app.config["DATABASE_URL"]))
+    use_database(open_database(app.config["DATABASE_URL"], pool={
+        "size": app.config["DATABASE_POOL_SIZE"],
+        "recycle_seconds": app.config["DATABASE_POOL_RECYCLE_SECONDS"],
+        "wait_seconds": app.config["DATABASE_POOL_WAIT_SECONDS"],
+    }))
     app.extensions["redis"] = (
         Redis.from_url(app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
         if app.config["REDIS_URL"]
@@ -47,12 +51,10 @@ def create_app(test_config=None):
             return None
         return User.get_or_none((User.id == int(user_id)) & User.is_member)  # removed members are signed out
 
-    @app.before_request
-    def open_connection():
-        db.connect(reuse_if_open=True)
-
     @app.teardown_request
-    def close_connection(exc):
+    def release_connection(exc):
+        # A request takes a pooled connection on its first query (none if it makes
+        # none) and hands it back here.
         if not db.is_closed():
             db.close()
 

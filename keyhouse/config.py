@@ -71,6 +71,10 @@ def from_environment():
         "INSTANCE_PATH": instance_path,
         "DATABASE_URL": _env("DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "keyhouse.db")),
         "REDIS_URL": _env("REDIS_URL"),
+        # Pooled database connections, per process (a gunicorn worker uses one per thread at most).
+        "DATABASE_POOL_SIZE": _int("DATABASE_POOL_SIZE", 8),
+        "DATABASE_POOL_RECYCLE_SECONDS": _int("DATABASE_POOL_RECYCLE_SECONDS", 300),
+        "DATABASE_POOL_WAIT_SECONDS": _int("DATABASE_POOL_WAIT_SECONDS", 10),
         "INACTIVITY_DAYS": inactivity_days,
         "WARN_DAYS": _warn_days(inactivity_days),
         "SESSION_COOKIE_SECURE": secure_cookies,

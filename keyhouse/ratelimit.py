@@ -91,7 +91,7 @@ def hit(key_id, now=None):
     daily_key = f"ratelimit:{key_id}:day:{day:%Y%m%d}"
 
     def count(redis):
-        pipe = redis.pipeline()
+        pipe = redis.pipeline(transaction=False)  # one round trip; INCR and EXPIRE need no MULTI
         pipe.incr(burst_key)
         pipe.expire(burst_key, burst_seconds + 1)
         pipe.incr(daily_key)
@@ -122,7 +122,7 @@ def count_window(name, seconds, amount=1):
     counter = f"{name}:{window}"
 
     def count(redis):
-        pipe = redis.pipeline()
+        pipe = redis.pipeline(transaction=False)  # one round trip; INCR and EXPIRE need no MULTI
         pipe.incrby(counter, amount)
         pipe.expire(counter, seconds + 1)
         return pipe.execute()[0]

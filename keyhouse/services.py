@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 from redis import Redis
 from redis.exceptions import RedisError
 
-from keyhouse.models import db
+from keyhouse.models import db, release_all
 
 
 def redact(url):
@@ -31,8 +31,7 @@ def check_database(url):
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StartupError(f"cannot use DATABASE_URL={redact(url)}: {reason}") from None
     finally:
-        if not db.is_closed():
-            db.close()
+        release_all()  # nothing kept open across a fork (gunicorn --preload, RQ's work horses)
 
 
 def check_redis(url):

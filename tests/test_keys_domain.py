@@ -3,6 +3,7 @@
 import datetime
 import math
 import re
+import zlib
 
 import pytest
 from peewee import SqliteDatabase
@@ -29,6 +30,18 @@ def test_any_single_character_change_fails_the_checksum():
     for position in range(4, len(key)):
         replacement = "A" if key[position] != "A" else "B"
         assert tokens.kind_of(key[:position] + replacement + key[position + 1:]) is None
+
+
+def test_the_checksum_is_the_crc32_in_six_base62_digits():
+    # Keys already issued must keep verifying, whatever the code that computes it.
+    from keyhouse.base62 import ALPHABET
+
+    for head in ("kha_" + "0" * 32, "khl_" + "z" * 32, "khl_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345"):
+        number, digits = zlib.crc32(head.encode()), ""
+        for _ in range(6):
+            number, remainder = divmod(number, 62)
+            digits = ALPHABET[remainder] + digits
+        assert tokens.kind_of(head + digits) == tokens.KINDS[head[:4]]
 
 
 @pytest.mark.parametrize("token", [

@@ -16,6 +16,7 @@ from keyhouse import audit, ratelimit
 from keyhouse.crm import inputs
 from keyhouse.keys import apikeys, tokens
 from keyhouse.models import Location
+from keyhouse.web import security
 from keyhouse.web.jsonio import ApiError, error_response, not_found
 from keyhouse.web.params import client_ip
 
@@ -110,8 +111,7 @@ def limit_headers(response):
     paths, the OpenAPI documents) only the configured limits are sent.
     """
     usage = g.get("api_usage") or ratelimit.limits()
-    for name, value in usage.headers().items():
-        response.headers.setdefault(name, value)
+    security.add_missing(response, usage.headers())
     return response
 
 

@@ -14,6 +14,7 @@ from keyhouse.keys import tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
 from keyhouse.models.keys import NAME_MAX, USER_AGENT_MAX
+from keyhouse.models.lookup import Lookup
 
 USE_WRITE_INTERVAL = datetime.timedelta(minutes=1)  # at most one write per key per minute
 ROLL_GRACE = {  # the choices staff get when rolling a key: how long the old key keeps working
@@ -109,18 +110,32 @@ class Authentication:
     DEACTIVATED = "deactivated"
 
 
+_REFUSED_MALFORMED = Authentication(None, Authentication.MALFORMED)
+_REFUSED_INVALID = Authentication(None, Authentication.INVALID)
+
+# What a request needs of its key (the guard, record_use, audit events, failed-use logs).
+VERIFIED_FIELDS = (
+    ApiKey.id, ApiKey.agency, ApiKey.location, ApiKey.kind, ApiKey.name, ApiKey.hint,
+    ApiKey.scopes, ApiKey.status, ApiKey.expires_at, ApiKey.last_used_at,
+)
+_by_digest = Lookup(lambda digest: ApiKey.select(*VERIFIED_FIELDS).where(ApiKey.digest == digest))
+
+
 def authenticate(token, now=None):
     """The key a bearer token belongs to, or why it may not be used.
 
     A malformed or checksum-failing token is refused without touching the
-    database; otherwise one indexed lookup by digest.
+    database; otherwise one indexed lookup by digest, on every call (nothing is
+    cached, so a key deactivated, deleted or rolled past its grace is refused
+    by every process at once). The key carries VERIFIED_FIELDS only.
     """
     if tokens.kind_of(token) is None:
-        return Authentication(None, Authentication.MALFORMED)
-    key = ApiKey.get_or_none(ApiKey.digest == tokens.digest(token))
-    now = now or utcnow()
-    if key is None or key.status == KeyStatus.DELETED or (key.expires_at and key.expires_at <= now):
-        return Authentication(None, Authentication.INVALID)
+        return _REFUSED_MALFORMED
+    key = _by_digest.first(tokens.digest(token))
+    if key is None or key.status == KeyStatus.DELETED:
+        return _REFUSED_INVALID
+    if key.expires_at and key.expires_at <= (now or utcnow()):
+        return _REFUSED_INVALID
     if key.status == KeyStatus.INACTIVE:
         return Authentication(key, Authentication.DEACTIVATED)
     return Authentication(key, None)

@@ -30,16 +30,15 @@ KEY_LENGTH = 4 + BODY_LENGTH + CHECKSUM_LENGTH
 SCANNER_REGEX = r"\bkh[al]_[0-9A-Za-z]{38}\b"
 _SHAPE = re.compile(r"kh[al]_[0-9A-Za-z]{38}")
 
-def _base62(number, width):
-    chars = []
-    for _ in range(width):
-        number, remainder = divmod(number, 62)
-        chars.append(ALPHABET[remainder])
-    return "".join(reversed(chars))
+_PAIRS = [high + low for high in ALPHABET for low in ALPHABET]  # two base62 digits, by value 0..3843
 
 
 def _checksum(text):
-    return _base62(zlib.crc32(text.encode("ascii")), CHECKSUM_LENGTH)
+    """The CRC32 of `text` as 6 base62 digits, most significant first (two at a time: every key check runs it)."""
+    number = zlib.crc32(text.encode("ascii"))  # < 2**32 < 62**6
+    number, low = divmod(number, 3844)
+    high, middle = divmod(number, 3844)
+    return _PAIRS[high] + _PAIRS[middle] + _PAIRS[low]
 
 
 def generate(kind):

@@ -1,7 +1,7 @@
 """The Peewee models, and the list the schema is made from."""
 
 from .activity import AuditEvent, Notification
-from .base import BaseModel, db, open_database, utcnow
+from .base import BaseModel, db, open_database, release_all, use_database, utcnow
 from .crm import (
     Contact,
     Enrollment,
@@ -40,5 +40,7 @@ __all__ = [
     "UserLocation",
     "db",
     "open_database",
+    "release_all",
+    "use_database",
     "utcnow",
 ]

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import BaseModel, utcnow
 from .fields import ID_LENGTH, JSONField, is_id, new_id
+from .lookup import Lookup
 from .place import Place
 
 
@@ -51,7 +52,7 @@ class Location(Place):
         """The location with this API id, or None (no query for a malformed id)."""
         if not is_id(api_id):
             return None
-        return cls.live().where(cls.api_id == api_id).first()
+        return _live_by_api_id.first(api_id)
 
     @classmethod
     def of_agency(cls, agency_id, email=None, descending=False):
@@ -61,6 +62,9 @@ class Location(Place):
             query = query.where(cls.email == email)
         order = (cls.created_at.desc(), cls.id.desc()) if descending else (cls.created_at, cls.id)
         return query.order_by(*order)
+
+
+_live_by_api_id = Lookup(lambda api_id: Location.live().where(Location.api_id == api_id))  # the API's every call
 
 
 class Role:

@@ -44,12 +44,18 @@ def refuse_nul_characters():
     return None
 
 
+def add_missing(response, headers):
+    """Add each of `headers` the response does not carry yet (one pass: it runs on every response)."""
+    present = {name.lower() for name in response.headers.keys()}
+    response.headers.extend([(name, value) for name, value in headers.items() if name.lower() not in present])
+
+
+_NOT_STATIC_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+
+
 def security_headers(response):
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    add_missing(response, _NOT_STATIC_HEADERS if request.endpoint != "static" else SECURITY_HEADERS)
     response.vary.add("HX-Request")
-    if request.endpoint != "static":
-        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

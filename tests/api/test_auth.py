@@ -280,3 +280,20 @@ def test_a_key_rolled_without_grace_stops_at_once(api, keys, crm_data):
         _, new_token = apikeys.roll(ApiKey.get_by_id(keys.north_key.id), grace="none")
     assert api("GET", "/v1/workflows/", keys.north).get_json()["message"] == "Invalid API key"
     assert api("GET", "/v1/workflows/", new_token).status_code == 200
+
+
+def test_a_dashboard_session_neither_authenticates_nor_follows_api_calls(app, client, auth, keys, crm_data, tenants):
+    from tests.api.conftest import Api
+
+    api = Api(client)
+    assert auth.login("admin@acme.test").status_code == 302  # the browser now carries a session cookie
+    path = f"/v2/locations/{tenants.north.api_id}"
+    refused = api("GET", path)
+    assert refused.status_code == 401
+    assert refused.get_json()["message"] == "Missing or malformed API key"
+    answered = api("GET", path, keys.north)
+    assert answered.status_code == 200
+    for response in (refused, answered):
+        assert "Set-Cookie" not in response.headers
+        assert "Cookie" not in response.headers.get("Vary", "")
+    assert client.get("/settings/api-keys").status_code == 200  # still signed in on the dashboard
