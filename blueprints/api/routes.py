@@ -8,7 +8,9 @@ import re
 
 from keyhouse.crm.inputs import Field
 
-VERSIONS = ("2021-07-28", "2021-04-15", "v3")  # accepted values of API 2.0's Version header
+# Accepted values of API 2.0's Version header: every value HighLevel documents
+# (2023-02-21 is the default of its JavaScript SDK, v3 that of its Python SDK).
+VERSIONS = ("2021-07-28", "2021-04-15", "2023-02-21", "v3")
 DOCUMENT_VERSION = VERSIONS[0]  # the API 2.0 version the OpenAPI document describes
 
 

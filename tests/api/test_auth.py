@@ -104,7 +104,7 @@ def test_api_2_needs_a_known_version_header(api, keys, crm_data, tenants):
             assert response.status_code == 400, (route.path, version)
             body = response.get_json()
             assert body["error"] == "Bad Request" and "Version header" in body["message"]
-    for version in ("2021-07-28", "2021-04-15", "v3"):
+    for version in ("2021-07-28", "2021-04-15", "2023-02-21", "v3"):  # every value HighLevel documents
         assert api("GET", "/v2/workflows/", keys.north, version=version).status_code == 200
 
 

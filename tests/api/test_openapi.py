@@ -80,3 +80,13 @@ def test_the_documents_need_no_key_and_no_version_header(client):
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_documents_are_valid_openapi_3_1(client, version):
     validate(client.get(f"/{version}/openapi.json").get_json())
+
+
+def test_the_version_header_values_come_from_one_table(client):
+    """The guard, the OpenAPI document and /docs all offer HighLevel's documented values."""
+    documented = {"2021-07-28", "2021-04-15", "2023-02-21", "v3"}
+    operation = client.get("/v2/openapi.json").get_json()["paths"]["/v2/workflows/"]["get"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Version")
+    assert set(header["schema"]["enum"]) == documented
+    page = client.get("/docs/").get_data(as_text=True)
+    assert all(f"<code>{value}</code>" in page for value in documented)
