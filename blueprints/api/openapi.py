@@ -45,7 +45,11 @@ def field_schema(field, nullable=False):
             "datetime": {"format": "date-time"}, "id": {"pattern": ID_PATTERN},
             "phone": {"pattern": r"^\+?[0-9 ().\-/]{3,30}$"},
         }.get(kind, {}))
-    elif kind in ("integer", "boolean", "object"):
+    elif kind in ("number", "integer"):  # whole numbers either way; "number" ones may be sent as 20.0
+        schema = {"type": kind, **({"multipleOf": 1} if kind == "number" else {})}
+        schema.update({bound: getattr(field, bound) for bound in ("minimum", "maximum")
+                       if getattr(field, bound) is not None})
+    elif kind in ("boolean", "object"):
         schema = {"type": kind}
     elif kind == "tags":
         schema = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},

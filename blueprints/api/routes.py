@@ -54,6 +54,11 @@ def route(bp, method, rule, **meta):
     return decorator
 
 
-def param(name, kind, description="", max_length=255):
-    """A query parameter or body field (the same Field the CRM's inputs use)."""
-    return Field(name, "", kind, max_length, description)
+def param(name, kind, description="", max_length=255, minimum=None, maximum=None):
+    """A query parameter or body field (the same Field the CRM's inputs use).
+
+    Kind "number" is a whole number HighLevel's spec types as `number` (its
+    clients may send `20.0`); "integer" one it types as integer or string.
+    Both are read by common.int_arg within `minimum`..`maximum`.
+    """
+    return Field(name, "", kind, max_length, description, minimum, maximum)

@@ -22,6 +22,12 @@ init_blueprint(bp)
 
 LOCATION_ID = param("locationId", "id", "the location acted for (required with an agency key)")
 ON_LOCATION = (LOCATION_ID,)
+# Whole numbers; "number" where HighLevel's spec types them so, "integer" where it says string.
+PAGE_LIMIT = resources.limit_param(20, name="pageLimit")
+FORMS_SKIP = param("skip", "number", "forms to skip", minimum=0, maximum=resources.MAX_PAGE)
+FORMS_LIMIT = resources.limit_param(50)
+LOCATIONS_SKIP = param("skip", "integer", "locations to skip", minimum=0, maximum=resources.MAX_PAGE)
+LOCATIONS_LIMIT = resources.limit_param(10, kind="integer")
 
 
 @route(bp, "POST", "/contacts/", summary="Create a contact", scope="contacts.write", kind=None,
@@ -48,14 +54,13 @@ def list_contacts():
 
 
 @route(bp, "POST", "/contacts/search", summary="Search contacts", scope="contacts.readonly", kind=None,
-       body=(LOCATION_ID, param("query", "string", "text to find"), param("pageLimit", "integer", "1-100 (default 20)"),
-             param("page", "integer", "from 1")),
+       body=(LOCATION_ID, param("query", "string", "text to find"), PAGE_LIMIT, resources.PAGE),
        required=("locationId",), response={"contacts": ["Contact"], "total": "integer"})
 def search_contacts():
     body = json_body()
     location = acting_location(body)
-    limit = int_arg("pageLimit", 20, 1, resources.MAX_LIMIT, source=body)
-    page = int_arg("page", 1, 1, 10**6, source=body)
+    limit = int_arg(PAGE_LIMIT, 20, source=body)
+    page = int_arg(resources.PAGE, 1, source=body)
     query = Contact.matching(location, str_arg("query", source=body)).order_by(
         Contact.date_added, Contact.id
     )
@@ -116,11 +121,11 @@ def list_workflows():
 
 
 @route(bp, "GET", "/forms/", summary="List forms", scope="forms.readonly", kind=None,
-       query=ON_LOCATION + (param("skip", "integer", "forms to skip"), param("limit", "integer", "1-100 (default 50)")),
+       query=ON_LOCATION + (FORMS_SKIP, FORMS_LIMIT),
        response={"forms": ["Form"], "total": "integer"})
 def list_forms():
     location = acting_location()
-    skip, limit = int_arg("skip", 0, 0, 10**6), int_arg("limit", 50, 1, resources.MAX_LIMIT)
+    skip, limit = int_arg(FORMS_SKIP, 0), int_arg(FORMS_LIMIT, 50)
     forms, total = resources.forms(location, skip, limit)
     return {"forms": forms, "total": total}
 
@@ -167,8 +172,8 @@ def delete_link(linkId):
 
 
 @route(bp, "GET", "/locations/search", summary="Search the agency's locations", scope="locations.readonly",
-       kind=AGENCY, query=(param("companyId", "string", "the agency's companyId"), param("skip", "integer"),
-                           param("limit", "integer", "1-100 (default 10)"), param("order", "string", "asc or desc"),
+       kind=AGENCY, query=(param("companyId", "string", "the agency's companyId"), LOCATIONS_SKIP,
+                           LOCATIONS_LIMIT, param("order", "string", "asc or desc"),
                            param("email", "email", "only locations with this email")),
        response={"locations": ["Location"]})
 def search_locations():
@@ -176,7 +181,7 @@ def search_locations():
     company = str_arg("companyId")
     if company is not None and company != str(agency_id):
         raise not_found("Company")
-    skip, limit = int_arg("skip", 0, 0, 10**6), int_arg("limit", 10, 1, resources.MAX_LIMIT)
+    skip, limit = int_arg(LOCATIONS_SKIP, 0), int_arg(LOCATIONS_LIMIT, 10)
     order = choice_arg("order", ("asc", "desc"), "asc")
     email = inputs.clean(inputs.LOCATION_FIELDS, {"email": str_arg("email")}).get("email")
     rows = Location.of_agency(agency_id, email, descending=order == "desc").offset(skip).limit(limit)

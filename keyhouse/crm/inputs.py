@@ -27,9 +27,11 @@ class Invalid(ValueError):
 class Field:
     name: str  # as the API spells it (camelCase)
     column: str  # the model attribute
-    kind: str  # string | email | phone | url | date | boolean | tags | customFields | object
+    kind: str  # string | email | phone | url | date | boolean | tags | customFields | object | number | integer
     max_length: int = 255
     description: str = ""
+    minimum: int | None = None  # bounds of a number or integer
+    maximum: int | None = None
 
 
 # Where a contact or a location is: the fields both have.
