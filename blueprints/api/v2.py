@@ -22,6 +22,9 @@ init_blueprint(bp)
 
 LOCATION_ID = param("locationId", "id", "the location acted for (required with an agency key)")
 ON_LOCATION = (LOCATION_ID,)
+# HighLevel answers `succeded` (its spelling); typed clients read it, so both are sent.
+SUCCEEDED = {"succeeded": True, "succeded": True}
+SUCCEEDED_SCHEMA = {"succeeded": "boolean", "succeded": "boolean"}
 # Whole numbers; "number" where HighLevel's spec types them so, "integer" where it says string.
 PAGE_LIMIT = resources.limit_param(20, name="pageLimit")
 FORMS_SKIP = param("skip", "number", "forms to skip", minimum=0, maximum=resources.MAX_PAGE)
@@ -74,24 +77,24 @@ def get_contact(contactId):
 
 
 @route(bp, "PUT", "/contacts/<contactId>", summary="Update a contact", scope="contacts.write", kind=None,
-       query=ON_LOCATION, body=inputs.CONTACT_FIELDS, response={"succeeded": "boolean", "contact": "Contact"})
+       query=ON_LOCATION, body=inputs.CONTACT_FIELDS, response={**SUCCEEDED_SCHEMA, "contact": "Contact"})
 def update_contact(contactId):
     body = json_body()
     found = resources.contact(acting_location(body), contactId)
-    return {"succeeded": True, "contact": shapes.contact(crm.update_contact(found, body))}
+    return {**SUCCEEDED, "contact": shapes.contact(crm.update_contact(found, body))}
 
 
 @route(bp, "DELETE", "/contacts/<contactId>", summary="Delete a contact", scope="contacts.write", kind=None,
-       query=ON_LOCATION, response={"succeeded": "boolean"})
+       query=ON_LOCATION, response=SUCCEEDED_SCHEMA)
 def delete_contact(contactId):
     crm.delete_contact(resources.contact(acting_location(), contactId))
-    return {"succeeded": True}
+    return SUCCEEDED
 
 
 @route(bp, "POST", "/contacts/<contactId>/tags", summary="Add tags to a contact", scope="contacts.write",
-       kind=None, query=ON_LOCATION, body=TAGS_BODY, required=("tags",), response={"tags": ["string"]})
+       kind=None, query=ON_LOCATION, body=TAGS_BODY, required=("tags",), response={"tags": ["string"]}, status=201)
 def add_tags(contactId):
-    return resources.change_tags(acting_location(), contactId, add=True)
+    return resources.change_tags(acting_location(), contactId, add=True), 201
 
 
 @route(bp, "DELETE", "/contacts/<contactId>/tags", summary="Remove tags from a contact", scope="contacts.write",
@@ -101,17 +104,17 @@ def remove_tags(contactId):
 
 
 @route(bp, "POST", "/contacts/<contactId>/workflow/<workflowId>", summary="Add a contact to a workflow",
-       scope="contacts.write", kind=None, query=ON_LOCATION, body=ENROLL_BODY, response={"succeeded": "boolean"})
+       scope="contacts.write", kind=None, query=ON_LOCATION, body=ENROLL_BODY, response=SUCCEEDED_SCHEMA)
 def enroll(contactId, workflowId):
     resources.change_enrollment(acting_location(), contactId, workflowId, add=True)
-    return {"succeeded": True}
+    return SUCCEEDED
 
 
 @route(bp, "DELETE", "/contacts/<contactId>/workflow/<workflowId>", summary="Remove a contact from a workflow",
-       scope="contacts.write", kind=None, query=ON_LOCATION, response={"succeeded": "boolean"})
+       scope="contacts.write", kind=None, query=ON_LOCATION, response=SUCCEEDED_SCHEMA)
 def unenroll(contactId, workflowId):
     resources.change_enrollment(acting_location(), contactId, workflowId, add=False)
-    return {"succeeded": True}
+    return SUCCEEDED
 
 
 @route(bp, "GET", "/workflows/", summary="List workflows", scope="workflows.readonly", kind=None,
@@ -157,18 +160,18 @@ def get_link(linkId):
 
 
 @route(bp, "PUT", "/links/<linkId>", summary="Update a trigger link", scope="links.write", kind=None,
-       query=ON_LOCATION, body=inputs.LINK_FIELDS, response={"link": "Link"})
+       query=ON_LOCATION, body=inputs.LINK_FIELDS, response={"link": "Link"}, status=201)
 def update_link(linkId):
     body = json_body()
     link = find(TriggerLink, acting_location(body), linkId, "Link")
-    return {"link": shapes.link(crm.update_link(link, body))}
+    return {"link": shapes.link(crm.update_link(link, body))}, 201  # 201 as HighLevel's spec says
 
 
 @route(bp, "DELETE", "/links/<linkId>", summary="Delete a trigger link", scope="links.write", kind=None,
-       query=ON_LOCATION, response={"succeeded": "boolean"})
+       query=ON_LOCATION, response=SUCCEEDED_SCHEMA, status=201)
 def delete_link(linkId):
     crm.delete_link(find(TriggerLink, acting_location(), linkId, "Link"))
-    return {"succeeded": True}
+    return SUCCEEDED, 201  # 201 as HighLevel's spec says
 
 
 @route(bp, "GET", "/locations/search", summary="Search the agency's locations", scope="locations.readonly",

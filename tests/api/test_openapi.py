@@ -90,3 +90,11 @@ def test_the_version_header_values_come_from_one_table(client):
     assert set(header["schema"]["enum"]) == documented
     page = client.get("/docs/").get_data(as_text=True)
     assert all(f"<code>{value}</code>" in page for value in documented)
+
+
+def test_the_documents_carry_highlevels_status_codes_and_spelling(client):
+    paths = client.get("/v2/openapi.json").get_json()["paths"]
+    assert "201" in paths["/v2/contacts/{contactId}/tags"]["post"]["responses"]
+    assert "201" in paths["/v2/links/{linkId}"]["put"]["responses"]
+    deleted = paths["/v2/links/{linkId}"]["delete"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert set(deleted["properties"]) == {"succeeded", "succeded"}
