@@ -59,6 +59,11 @@ def field_schema(field, nullable=False):
             "type": "object",
             "properties": {"id": {"type": "string"}, "key": {"type": "string"}, "field_value": {}},
         }}
+    elif kind in inputs.DND:
+        channels, statuses, keys = inputs.DND[kind]
+        setting = {"type": "object", "required": ["status"], "additionalProperties": False,
+                   "properties": {key: {"enum": list(statuses)} if key == "status" else {"type": "string"} for key in keys}}
+        schema = {"type": "object", "additionalProperties": False, "properties": {c: setting for c in channels}}
     else:
         raise ValueError(f"no schema for field kind {kind!r}")
     if field.description:

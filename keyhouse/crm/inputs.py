@@ -57,6 +57,9 @@ CONTACT_FIELDS = (
     Field("tags", "tags", "tags", 100, "up to 100 tags of 1-100 characters"),
     Field("customFields", "custom_fields", "customFields", 5000, "[{id or key, field_value}]"),
     Field("dnd", "dnd", "boolean"),
+    Field("dndSettings", "dnd_settings", "dndSettings", 2000, "per channel: {status, message?, code?}"),
+    Field("inboundDndSettings", "inbound_dnd_settings", "inboundDndSettings", 2000, "{all: {status, message?}}"),
+    Field("gender", "gender", "string", 50),
     Field("dateOfBirth", "date_of_birth", "date", 10, "YYYY-MM-DD"),
     Field("assignedTo", "assigned_to", "string", 100),
 )
@@ -76,6 +79,12 @@ LINK_FIELDS = (
     Field("redirectTo", "redirect_to", "url", 2048, "an http:// or https:// URL"),
 )
 
+# HighLevel's do-not-disturb settings: kind -> (channels, statuses, keys a channel may carry).
+DND = {
+    "dndSettings": (("Call", "Email", "SMS", "WhatsApp", "GMB", "FB"), ("active", "inactive", "permanent"),
+                    ("status", "message", "code")),
+    "inboundDndSettings": (("all",), ("active", "inactive"), ("status", "message")),
+}
 MAX_TAGS = 100
 MAX_CUSTOM_FIELDS = 100
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -189,6 +198,25 @@ def _custom_fields(field, value):
     return cleaned
 
 
+def _dnd(field, value):
+    """{channel: {status, message?, code?}} with HighLevel's channels and statuses."""
+    channels, statuses, keys = DND[field.kind]
+    shape = f"{field.name} must be an object of {', '.join(channels)} -> {{status: {' | '.join(statuses)}}}"
+    if not isinstance(value, dict):
+        raise ValueError(shape)
+    cleaned = {}
+    for channel, setting in value.items():
+        if channel not in channels or not isinstance(setting, dict) or setting.get("status") not in statuses:
+            raise ValueError(shape)
+        if set(setting) - set(keys):
+            raise ValueError(f"{field.name}.{channel} may only hold {', '.join(keys)}")
+        for key in keys[1:]:
+            if key in setting:
+                setting = {**setting, key: _string(Field(f"{field.name}.{channel}.{key}", "", "string", 500), setting[key])}
+        cleaned[channel] = setting
+    return cleaned
+
+
 def _object(field, value):
     if not isinstance(value, dict):
         raise ValueError(f"{field.name} must be an object")
@@ -207,6 +235,8 @@ CLEANERS = {
     "tags": _tags,
     "customFields": _custom_fields,
     "object": _object,
+    "dndSettings": _dnd,
+    "inboundDndSettings": _dnd,
 }
 NULLABLE = {"string", "email", "phone", "url", "date"}
 

@@ -68,6 +68,9 @@ class Contact(Resource):
     tags = JSONField(default=list)
     custom_fields = JSONField(default=list)  # [{"id"|"key": ..., "field_value": ...}]
     dnd = BooleanField(default=False)
+    dnd_settings = JSONField(null=True)  # {channel: {status, message?, code?}} (inputs.DND)
+    inbound_dnd_settings = JSONField(null=True)
+    gender = CharField(max_length=50, null=True)
     date_of_birth = CharField(max_length=10, null=True)  # YYYY-MM-DD
     assigned_to = CharField(max_length=100, null=True)
     date_added = DateTimeField(default=utcnow)

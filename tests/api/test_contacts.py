@@ -202,3 +202,39 @@ def test_workflow_enrollment(api, keys, crm_data, version):
         assert Enrollment.select().count() == 0
     missing = api("POST", f"/{version}/contacts/{contact}/workflow/{'Z' * 20}", keys.north)
     assert missing.status_code == 404 and missing.get_json()["message"] == "Workflow not found"
+
+
+DND = {"SMS": {"status": "active", "message": "asked by phone"}, "Email": {"status": "permanent", "code": "unsub"}}
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_documented_contact_fields_are_kept(api, keys, crm_data, tenants, version):
+    """gender, dndSettings and inboundDndSettings are stored and answered, not dropped."""
+    body = {"firstName": "Gil", "gender": "male", "dndSettings": DND,
+            "inboundDndSettings": {"all": {"status": "inactive"}}}
+    if version == "v2":
+        body["locationId"] = tenants.north.api_id
+    created = api("POST", f"/{version}/contacts/", keys.north, body=body).get_json()["contact"]
+    assert (created["gender"], created["dndSettings"], created["inboundDndSettings"]) == (
+        "male", DND, {"all": {"status": "inactive"}})
+    got = api("GET", f"/{version}/contacts/{created['id']}", keys.north).get_json()["contact"]
+    assert got["dndSettings"] == DND and got["gender"] == "male"
+    updated = api("PUT", f"/{version}/contacts/{created['id']}", keys.north,
+                  body={"dndSettings": {"Call": {"status": "inactive"}}}).get_json()["contact"]
+    assert updated["dndSettings"] == {"Call": {"status": "inactive"}}  # the object given replaces the old one
+    assert updated["inboundDndSettings"] == {"all": {"status": "inactive"}}
+    plain = api("GET", f"/{version}/contacts/{crm_data.north_contact.id}", keys.north).get_json()["contact"]
+    assert (plain["gender"], plain["dndSettings"], plain["inboundDndSettings"]) == (None, {}, {})
+
+
+def test_documented_contact_fields_are_validated(api, keys, crm_data):
+    for field, bad in (("gender", 3), ("gender", "x" * 51), ("dndSettings", "on"),
+                       ("dndSettings", {"Pigeon": {"status": "active"}}), ("dndSettings", {"SMS": {"status": "maybe"}}),
+                       ("dndSettings", {"SMS": {"message": "no status"}}), ("dndSettings", {"SMS": {"status": "active", "x": 1}}),
+                       ("inboundDndSettings", {"all": {"status": "permanent"}}), ("inboundDndSettings", {"SMS": {"status": "active"}}),
+                       ("dndSettings", None)):
+        response = api("POST", "/v1/contacts/", keys.north, body={"firstName": "Bad", field: bad})
+        assert response.status_code == 422, (field, bad)
+        assert field in response.get_json()["message"]
+    with db.connection_context():
+        assert not Contact.select().where(Contact.first_name == "Bad").exists()
