@@ -94,6 +94,8 @@ def describe(schema):
     """A schema in a few words: "string (email)", "array of Contact", "object {tags, contact}"."""
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
+    if "oneOf" in schema:
+        return " or ".join(describe(option) for option in schema["oneOf"])
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = " or ".join(kind)

@@ -210,6 +210,15 @@ def acting_location(body=None):
     return location
 
 
+def reachable_location(location_id):
+    """The location named in the path: a location key's own, or one of an agency key's agency's; else 404."""
+    key = g.api_key
+    location = Location.by_api_id(location_id)
+    if location is None or location.agency_id != key.agency_id or (key.location_id and key.location_id != location.id):
+        raise not_found("Location")
+    return location
+
+
 def agency_location(location_id):
     """A location of the calling agency key's agency, or 404."""
     location = Location.by_api_id(location_id)

@@ -7,8 +7,8 @@ from flask import request
 
 from keyhouse.crm import actions as crm
 from keyhouse.crm import inputs, shapes
-from keyhouse.models import Contact, Form, FormSubmission, TriggerLink, Workflow
-from keyhouse.web.jsonio import json_body
+from keyhouse.models import Contact, CustomField, Form, FormSubmission, Note, Task, TriggerLink, Workflow
+from keyhouse.web.jsonio import json_body, not_found
 
 from .common import choice_arg, date_arg, find, int_arg, str_arg
 from .routes import param
@@ -45,6 +45,7 @@ SUBMISSIONS_QUERY = (
 )
 ENROLL_BODY = (param("eventStartTime", "datetime", "when the contact starts the workflow (ISO 8601)"),)
 TAGS_BODY = (param("tags", "tags", "tags to add or remove"),)
+CUSTOM_FIELD_BODY = (inputs.CUSTOM_FIELD_TYPE, *inputs.CUSTOM_FIELD_FIELDS)
 
 
 def _millis(moment):
@@ -181,3 +182,46 @@ def lookup(location):
     values = inputs.clean(inputs.CONTACT_FIELDS, {"email": email, "phone": phone})
     rows = Contact.lookup(location, values.get("email"), values.get("phone"))
     return {"contacts": [shapes.contact(row) for row in rows]}
+
+
+def custom_fields(location):
+    return {"customFields": [shapes.custom_field(row) for row in CustomField.listed(location)]}
+
+
+def custom_field(location, field_id):
+    return find(CustomField, location, field_id, "Custom field")
+
+
+# A contact's notes and tasks: kind -> (model, shape, create, update).
+CHILDREN = {
+    "note": (Note, shapes.note, crm.create_note, crm.update_note),
+    "task": (Task, shapes.task, crm.create_task, crm.update_task),
+}
+
+
+def children(location, contact_id, kind):
+    """{"notes": [...]} / {"tasks": [...]}: the contact's, oldest first."""
+    model, shape, _, _ = CHILDREN[kind]
+    return {f"{kind}s": [shape(row) for row in model.of_contact(contact(location, contact_id))]}
+
+
+def child(location, contact_id, kind, child_id):
+    """The contact's note or task `child_id`, or 404 "Note not found"."""
+    found = CHILDREN[kind][0].find_for(contact(location, contact_id), child_id)
+    if found is None:
+        raise not_found(kind.capitalize())
+    return found
+
+
+def create_child(location, contact_id, kind):
+    _, shape, create, _ = CHILDREN[kind]
+    return {kind: shape(create(contact(location, contact_id), json_body()))}
+
+
+def update_child(location, contact_id, kind, child_id, change=None):
+    _, shape, _, update = CHILDREN[kind]
+    return {kind: shape((change or update)(child(location, contact_id, kind, child_id), json_body()))}
+
+
+def delete_child(location, contact_id, kind, child_id):
+    crm.delete_row(child(location, contact_id, kind, child_id))

@@ -13,7 +13,7 @@ from keyhouse.models import Contact, Location, TriggerLink
 from keyhouse.web.jsonio import json_body, not_found
 
 from . import resources
-from .common import acting_location, choice_arg, find, init_blueprint, int_arg, str_arg
+from .common import acting_location, choice_arg, find, init_blueprint, int_arg, reachable_location, str_arg
 from .resources import CONTACTS_QUERY, ENROLL_BODY, SUBMISSIONS_QUERY, TAGS_BODY
 from .routes import param, route
 
@@ -68,6 +68,15 @@ def search_contacts():
         Contact.date_added, Contact.id
     )
     return {"contacts": [shapes.contact(row) for row in query.paginate(page, limit)], "total": query.count()}
+
+
+@route(bp, "GET", "/contacts/search/duplicate", summary="Find the contact an email (first) or phone number matches",
+       scope="contacts.readonly", kind=None,
+       query=ON_LOCATION + (param("email", "email"), param("number", "phone", "phone number")),
+       response={"contact": "Contact?"})
+def duplicate_contact():
+    found = crm.duplicate_contact(acting_location(), str_arg("email"), str_arg("number"))
+    return {"contact": shapes.contact(found) if found else None}
 
 
 @route(bp, "GET", "/contacts/<contactId>", summary="Get a contact", scope="contacts.readonly", kind=None,
@@ -194,8 +203,119 @@ def search_locations():
 @route(bp, "GET", "/locations/<locationId>", summary="Get a location", scope="locations.readonly", kind=None,
        response={"location": "Location"})
 def get_location(locationId):
-    key = g.api_key
-    location = Location.by_api_id(locationId)
-    if location is None or location.agency_id != key.agency_id or (key.location_id and key.location_id != location.id):
-        raise not_found("Location")
-    return {"location": shapes.location(location)}
+    return {"location": shapes.location(reachable_location(locationId))}
+
+
+# --- a location's custom fields -------------------------------------------------------
+
+FIELDS_READ, FIELDS_WRITE = "locations/customFields.readonly", "locations/customFields.write"
+
+
+@route(bp, "GET", "/locations/<locationId>/customFields", summary="List a location's custom fields",
+       scope=FIELDS_READ, kind=None, query=(param("model", "string", "contact or all (both list the contact fields)"),),
+       response={"customFields": ["CustomField"]})
+def list_custom_fields(locationId):
+    choice_arg("model", ("contact", "all"), "all")
+    return resources.custom_fields(reachable_location(locationId))
+
+
+@route(bp, "POST", "/locations/<locationId>/customFields", summary="Create a custom field", scope=FIELDS_WRITE,
+       kind=None, body=resources.CUSTOM_FIELD_BODY, required=("name", "dataType"),
+       response={"customField": "CustomField"}, status=201)
+def create_custom_field(locationId):
+    field = crm.create_custom_field(reachable_location(locationId), json_body())
+    return {"customField": shapes.custom_field(field)}, 201
+
+
+@route(bp, "GET", "/locations/<locationId>/customFields/<id>", summary="Get a custom field", scope=FIELDS_READ,
+       kind=None, response={"customField": "CustomField"})
+def get_custom_field(locationId, id):
+    return {"customField": shapes.custom_field(resources.custom_field(reachable_location(locationId), id))}
+
+
+@route(bp, "PUT", "/locations/<locationId>/customFields/<id>", summary="Update a custom field (not its dataType)",
+       scope=FIELDS_WRITE, kind=None, body=inputs.CUSTOM_FIELD_FIELDS, response={"customField": "CustomField"})
+def update_custom_field(locationId, id):
+    field = resources.custom_field(reachable_location(locationId), id)
+    return {"customField": shapes.custom_field(crm.update_custom_field(field, json_body()))}
+
+
+@route(bp, "DELETE", "/locations/<locationId>/customFields/<id>", summary="Delete a custom field and its values",
+       scope=FIELDS_WRITE, kind=None, response=SUCCEEDED_SCHEMA)
+def delete_custom_field(locationId, id):
+    crm.delete_custom_field(resources.custom_field(reachable_location(locationId), id))
+    return SUCCEEDED
+
+
+# --- a contact's notes and tasks -----------------------------------------------------
+
+
+@route(bp, "GET", "/contacts/<contactId>/notes", summary="List a contact's notes", scope="contacts.readonly",
+       kind=None, query=ON_LOCATION, response={"notes": ["Note"]})
+def list_notes(contactId):
+    return resources.children(acting_location(), contactId, "note")
+
+
+@route(bp, "POST", "/contacts/<contactId>/notes", summary="Add a note to a contact", scope="contacts.write",
+       kind=None, query=ON_LOCATION, body=inputs.NOTE_FIELDS, required=("body",), response={"note": "Note"},
+       status=201)
+def create_note(contactId):
+    return resources.create_child(acting_location(), contactId, "note"), 201
+
+
+@route(bp, "GET", "/contacts/<contactId>/notes/<id>", summary="Get a note", scope="contacts.readonly", kind=None,
+       query=ON_LOCATION, response={"note": "Note"})
+def get_note(contactId, id):
+    return {"note": shapes.note(resources.child(acting_location(), contactId, "note", id))}
+
+
+@route(bp, "PUT", "/contacts/<contactId>/notes/<id>", summary="Update a note", scope="contacts.write", kind=None,
+       query=ON_LOCATION, body=inputs.NOTE_FIELDS, response={"note": "Note"})
+def update_note(contactId, id):
+    return resources.update_child(acting_location(), contactId, "note", id)
+
+
+@route(bp, "DELETE", "/contacts/<contactId>/notes/<id>", summary="Delete a note", scope="contacts.write",
+       kind=None, query=ON_LOCATION, response=SUCCEEDED_SCHEMA)
+def delete_note(contactId, id):
+    resources.delete_child(acting_location(), contactId, "note", id)
+    return SUCCEEDED
+
+
+@route(bp, "GET", "/contacts/<contactId>/tasks", summary="List a contact's tasks", scope="contacts.readonly",
+       kind=None, query=ON_LOCATION, response={"tasks": ["Task"]})
+def list_tasks(contactId):
+    return resources.children(acting_location(), contactId, "task")
+
+
+@route(bp, "POST", "/contacts/<contactId>/tasks", summary="Add a task to a contact", scope="contacts.write",
+       kind=None, query=ON_LOCATION, body=inputs.TASK_FIELDS, required=("title", "dueDate"),
+       response={"task": "Task"}, status=201)
+def create_task(contactId):
+    return resources.create_child(acting_location(), contactId, "task"), 201
+
+
+@route(bp, "GET", "/contacts/<contactId>/tasks/<taskId>", summary="Get a task", scope="contacts.readonly",
+       kind=None, query=ON_LOCATION, response={"task": "Task"})
+def get_task(contactId, taskId):
+    return {"task": shapes.task(resources.child(acting_location(), contactId, "task", taskId))}
+
+
+@route(bp, "PUT", "/contacts/<contactId>/tasks/<taskId>", summary="Update a task", scope="contacts.write",
+       kind=None, query=ON_LOCATION, body=inputs.TASK_FIELDS, response={"task": "Task"})
+def update_task(contactId, taskId):
+    return resources.update_child(acting_location(), contactId, "task", taskId)
+
+
+@route(bp, "PUT", "/contacts/<contactId>/tasks/<taskId>/completed", summary="Mark a task completed or not",
+       scope="contacts.write", kind=None, query=ON_LOCATION, body=inputs.TASK_COMPLETED, required=("completed",),
+       response={"task": "Task"})
+def complete_task(contactId, taskId):
+    return resources.update_child(acting_location(), contactId, "task", taskId, change=crm.complete_task)
+
+
+@route(bp, "DELETE", "/contacts/<contactId>/tasks/<taskId>", summary="Delete a task", scope="contacts.write",
+       kind=None, query=ON_LOCATION, response=SUCCEEDED_SCHEMA)
+def delete_task(contactId, taskId):
+    resources.delete_child(acting_location(), contactId, "task", taskId)
+    return SUCCEEDED

@@ -31,10 +31,17 @@ def _contact_dnd_and_gender(migrator):  # version 2: HighLevel's documented cont
     ))
 
 
+def _custom_fields_notes_tasks(migrator):  # version 3: a location's custom fields, a contact's notes and tasks
+    from .crm import CustomField, Note, Task
+
+    db.create_tables([CustomField, Note, Task])
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "contact gender, dndSettings and inboundDndSettings", _contact_dnd_and_gender),
+    (3, "custom fields, notes and tasks", _custom_fields_notes_tasks),
 ]
 
 LATEST = MIGRATIONS[-1][0]
