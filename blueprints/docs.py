@@ -20,6 +20,7 @@ PAGES = [
     ("authentication", "Keys, scopes and errors"),
     ("guides", "Workflows, trigger links and forms"),
     ("best_practices", "Keeping keys safe"),
+    ("sdks", "Using HighLevel's SDKs"),
     ("reference", "API reference"),
 ]
 
@@ -71,6 +72,11 @@ def guides():
 @bp.route("/best-practices")
 def best_practices():
     return render_template("docs/best_practices.html", **_context())
+
+
+@bp.route("/sdks")
+def sdks():
+    return render_template("docs/sdks.html", **_context())
 
 
 @bp.route("/reference", defaults={"version": "v2"})
