@@ -10,6 +10,7 @@ that owns it, and the examples use this server's own base URL.
 from flask import Blueprint, abort, current_app, render_template, request
 
 from blueprints.api import AUTH_MESSAGES, ROUTES, VERSIONS, openapi
+from keyhouse.crm import inputs
 from keyhouse.keys import tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 
@@ -18,7 +19,7 @@ bp = Blueprint("docs", __name__, url_prefix="/docs")
 PAGES = [
     ("index", "Overview"),
     ("authentication", "Keys, scopes and errors"),
-    ("guides", "Workflows, trigger links and forms"),
+    ("guides", "Workflows, links, forms, custom fields"),
     ("best_practices", "Keeping keys safe"),
     ("sdks", "Using HighLevel's SDKs"),
     ("reference", "API reference"),
@@ -66,7 +67,7 @@ def authentication():
 
 @bp.route("/guides")
 def guides():
-    return render_template("docs/guides.html", **_context())
+    return render_template("docs/guides.html", **_context(custom_field_types=inputs.CUSTOM_FIELD_TYPES))
 
 
 @bp.route("/best-practices")

@@ -73,3 +73,11 @@ def test_the_sdk_page_shows_both_base_url_overrides_for_this_server(client):
     assert 'HighLevel.BASE_URL = "https://crm.example.org/v2";' in html  # the JavaScript SDK
     assert 'BASE_URL = "https://crm.example.org/v2"' in html and "class Keyhouse(HighLevel)" in html  # Python
     assert "<code>2023-02-21</code>" in html and "<code>v3</code>" in html
+
+
+def test_the_guides_describe_custom_fields_with_their_data_types(client):
+    from keyhouse.crm import inputs
+
+    html = client.get("/docs/guides").get_data(as_text=True)
+    assert 'id="custom-fields"' in html and "{id, value}" in html
+    assert all(f"<code>{kind}</code>" in html for kind in inputs.CUSTOM_FIELD_TYPES)
