@@ -212,11 +212,14 @@ FIELDS_READ, FIELDS_WRITE = "locations/customFields.readonly", "locations/custom
 
 
 @route(bp, "GET", "/locations/<locationId>/customFields", summary="List a location's custom fields",
-       scope=FIELDS_READ, kind=None, query=(param("model", "string", "contact or all (both list the contact fields)"),),
+       scope=FIELDS_READ, kind=None,
+       query=(param("model", "string", "contact, opportunity or all (Keyhouse has contact fields only)"),),
        response={"customFields": ["CustomField"]})
 def list_custom_fields(locationId):
-    choice_arg("model", ("contact", "all"), "all")
-    return resources.custom_fields(reachable_location(locationId))
+    location = reachable_location(locationId)
+    if choice_arg("model", ("contact", "opportunity", "all"), "all") == "opportunity":
+        return {"customFields": []}
+    return resources.custom_fields(location)
 
 
 @route(bp, "POST", "/locations/<locationId>/customFields", summary="Create a custom field", scope=FIELDS_WRITE,

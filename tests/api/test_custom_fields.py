@@ -30,6 +30,8 @@ def test_custom_field_crud(api, keys, tenants, defined):
     listed = api("GET", fields_path(tenants) + "?model=contact", keys.north).get_json()["customFields"]
     # by position, then name ("Tier" is the crm_data fixture's)
     assert [f["name"] for f in listed] == ["Interests", "Notes", "Plan", "Tier", "Seats"]
+    assert api("GET", fields_path(tenants) + "?model=opportunity", keys.north).get_json() == {"customFields": []}
+    assert api("GET", fields_path(tenants) + "?model=deal", keys.north).status_code == 422
     got = api("GET", f"{fields_path(tenants)}/{plan['id']}", keys.north).get_json()
     assert got == {"customField": plan}
     changed = api("PUT", f"{fields_path(tenants)}/{plan['id']}", keys.north,
