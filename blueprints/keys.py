@@ -17,7 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from keyhouse import audit, permissions
 from keyhouse.keys import apikeys, lifecycle, tokens
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys.scopes import KIND_SCOPES, LABELS
 from keyhouse.models import ApiKey, KeyStatus, utcnow
 from keyhouse.web.htmx import render, toast, trigger, wants_fragment
 from keyhouse.web.layout import current_location
@@ -26,16 +26,7 @@ from keyhouse.web.params import client_ip, small_int
 bp = Blueprint("keys", __name__, url_prefix="/settings/api-keys")
 
 PAGE_SIZE = 50
-SCOPE_LABELS = {
-    "contacts.readonly": "Read contacts",
-    "contacts.write": "Create, change and delete contacts",
-    "locations.readonly": "Read locations",
-    "locations.write": "Create, change and delete locations",
-    "workflows.readonly": "Read workflows",
-    "forms.readonly": "Read forms and submissions",
-    "links.readonly": "Read trigger links",
-    "links.write": "Create, change and delete trigger links",
-}
+SCOPE_LABELS = LABELS  # the one scope table (keyhouse/keys/scopes.py)
 GRACE_CHOICES = [
     ("none", "Stop the old key now"),
     ("1h", "Keep the old key working for 1 hour"),

@@ -124,3 +124,10 @@ def test_the_activity_page_shows_a_locations_custom_fields(client, auth, tenants
     assert "contact.plan" in page and "SINGLE_OPTIONS" in page and "gold, silver" in page
     south = client.get(f"/activity/{tenants.south.api_id}").get_data(as_text=True)
     assert "contact.plan" not in south
+
+
+def test_the_new_key_form_offers_the_custom_field_scopes(client, auth, tenants):
+    auth.login("admin@acme.test")
+    for kind in ("agency", "location"):
+        html = client.get(f"/settings/api-keys/new?kind={kind}").get_data(as_text=True)
+        assert "locations/customFields.readonly" in html and "Read a location&#39;s custom fields" in html
