@@ -1,4 +1,5 @@
-"""What integrations did in a location: form submissions, trigger-link clicks, workflow enrollments.
+"""What integrations did in a location: form submissions, trigger-link clicks, workflow
+enrollments, and the custom fields its contacts carry.
 
 Read-only, for the location's staff (anyone who sees the location, per
 keyhouse/permissions.py); another location is 404 like everywhere in the dashboard.
@@ -8,7 +9,7 @@ from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
 from keyhouse import permissions
-from keyhouse.models import Enrollment, FormSubmission, LinkClick, Location
+from keyhouse.models import CustomField, Enrollment, FormSubmission, LinkClick, Location
 from keyhouse.web.htmx import render
 
 bp = Blueprint("activity", __name__, url_prefix="/activity")
@@ -38,4 +39,5 @@ def location(locationId):
         submissions=list(FormSubmission.recent(place)),
         clicks=list(LinkClick.recent(place)),
         enrollments=list(Enrollment.recent(place)),
+        custom_fields=list(CustomField.listed(place)),
     )

@@ -10,6 +10,7 @@ that owns it, and the examples use this server's own base URL.
 from flask import Blueprint, abort, current_app, render_template, request
 
 from blueprints.api import AUTH_MESSAGES, ROUTES, VERSIONS, openapi
+from keyhouse.crm import inputs
 from keyhouse.keys import tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 
@@ -18,8 +19,9 @@ bp = Blueprint("docs", __name__, url_prefix="/docs")
 PAGES = [
     ("index", "Overview"),
     ("authentication", "Keys, scopes and errors"),
-    ("guides", "Workflows, trigger links and forms"),
+    ("guides", "Workflows, links, forms, custom fields"),
     ("best_practices", "Keeping keys safe"),
+    ("sdks", "Using HighLevel's SDKs"),
     ("reference", "API reference"),
 ]
 
@@ -65,12 +67,17 @@ def authentication():
 
 @bp.route("/guides")
 def guides():
-    return render_template("docs/guides.html", **_context())
+    return render_template("docs/guides.html", **_context(custom_field_types=inputs.CUSTOM_FIELD_TYPES))
 
 
 @bp.route("/best-practices")
 def best_practices():
     return render_template("docs/best_practices.html", **_context())
+
+
+@bp.route("/sdks")
+def sdks():
+    return render_template("docs/sdks.html", **_context())
 
 
 @bp.route("/reference", defaults={"version": "v2"})
@@ -94,6 +101,8 @@ def describe(schema):
     """A schema in a few words: "string (email)", "array of Contact", "object {tags, contact}"."""
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
+    if "oneOf" in schema:
+        return " or ".join(describe(option) for option in schema["oneOf"])
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = " or ".join(kind)

@@ -8,7 +8,7 @@ from blueprints.api.common import ROUTES
 from keyhouse.keys import tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 
-PAGES = ["/docs/", "/docs/authentication", "/docs/guides", "/docs/best-practices", "/docs/reference",
+PAGES = ["/docs/", "/docs/authentication", "/docs/guides", "/docs/best-practices", "/docs/sdks", "/docs/reference",
          "/docs/reference/v1", "/docs/reference/v2"]
 
 
@@ -65,3 +65,19 @@ def test_the_reference_lists_every_route_of_both_versions(client):
     for route in ROUTES.values():
         assert f"<code>{route.method} {route.path}</code>" in pages, route.path
     assert client.get("/docs/reference/v3").status_code == 404
+
+
+def test_the_sdk_page_shows_both_base_url_overrides_for_this_server(client):
+    html = client.get("/docs/sdks", base_url="https://crm.example.org").get_data(as_text=True)
+    assert "Using HighLevel&#39;s SDKs with Keyhouse" in html or "Using HighLevel's SDKs with Keyhouse" in html
+    assert 'HighLevel.BASE_URL = "https://crm.example.org/v2";' in html  # the JavaScript SDK
+    assert 'BASE_URL = "https://crm.example.org/v2"' in html and "class Keyhouse(HighLevel)" in html  # Python
+    assert "<code>2023-02-21</code>" in html and "<code>v3</code>" in html
+
+
+def test_the_guides_describe_custom_fields_with_their_data_types(client):
+    from keyhouse.crm import inputs
+
+    html = client.get("/docs/guides").get_data(as_text=True)
+    assert 'id="custom-fields"' in html and "{id, value}" in html
+    assert all(f"<code>{kind}</code>" in html for kind in inputs.CUSTOM_FIELD_TYPES)

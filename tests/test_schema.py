@@ -28,3 +28,25 @@ def test_an_existing_database_runs_only_the_newer_migrations(app, monkeypatch):
         assert "note" in [column.name for column in db.get_columns("agency")]
         assert schema.current_version() == newer
         assert schema.upgrade() == []  # nothing twice
+
+
+def test_a_version_1_database_gains_the_contact_fields_custom_fields_notes_and_tasks(app):
+    """Migrations 2 and 3 on a database as version 1 left it (their columns and tables absent)."""
+    from keyhouse.crm import shapes
+    from keyhouse.models import Agency, Contact, CustomField, Location, Note, Task
+
+    with db.connection_context():
+        db.drop_tables([Task, Note, CustomField])
+        migrator = schema._migrator()
+        migrate(*(migrator.drop_column("contact", name) for name in ("dnd_settings", "inbound_dnd_settings", "gender")))
+        schema.SchemaVersion.update(version=1).execute()
+        location = Location.create(agency=Agency.create(name="Old agency"), name="Old")
+        Contact.insert(id="A" * 20, location=location, tags=[],
+                       custom_fields=[{"key": "plan", "field_value": "gold"}]).execute()
+        assert schema.upgrade() == ["applied 2: contact gender, dndSettings and inboundDndSettings",
+                                    "applied 3: custom fields, notes and tasks"]
+        assert {"gender", "dnd_settings", "inbound_dnd_settings"} <= {c.name for c in db.get_columns("contact")}
+        assert all(model.table_exists() for model in (CustomField, Note, Task))
+        kept = shapes.contact(Contact.get_by_id("A" * 20))  # stored before custom fields were defined
+        assert kept["customFields"] == [{"id": "plan", "value": "gold"}] and kept["dndSettings"] == {}
+

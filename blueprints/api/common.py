@@ -140,12 +140,17 @@ def init_blueprint(bp):
 # --- inputs --------------------------------------------------------------------------
 
 
-def int_arg(name, default, minimum, maximum, source=None):
-    """A whole-number query parameter (or body field, from `source`) within bounds."""
+def int_arg(field, default, source=None):
+    """A whole-number query parameter (or body field, from `source`) within the bounds of `field`
+    (routes.param). Integral decimals (`20.0`) count as whole numbers: HighLevel's
+    spec types these parameters as `number` and its clients send them so."""
+    name, minimum, maximum = field.name, field.minimum, field.maximum
     value = request.args.get(name) if source is None else source.get(name)
     if value is None or value == "":
         return default
-    if source is None and re.fullmatch(r"-?\d{1,15}", value.strip()):  # query strings are text; bodies are typed
+    if source is None and re.fullmatch(r"-?\d{1,15}(\.0*)?", value.strip()):  # query strings are text
+        value = int(value.strip().partition(".")[0])
+    elif isinstance(value, float) and value.is_integer() and abs(value) < 10**15:  # bodies are typed
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise ApiError(422, f"{name} must be a whole number from {minimum} to {maximum}")
@@ -202,6 +207,15 @@ def acting_location(body=None):
         raise ApiError(422, "locationId is required with an agency key")
     location = Location.by_api_id(requested)
     if location is None or location.agency_id != key.agency_id:
+        raise not_found("Location")
+    return location
+
+
+def reachable_location(location_id):
+    """The location named in the path: a location key's own, or one of an agency key's agency's; else 404."""
+    key = g.api_key
+    location = Location.by_api_id(location_id)
+    if location is None or location.agency_id != key.agency_id or (key.location_id and key.location_id != location.id):
         raise not_found("Location")
     return location
 

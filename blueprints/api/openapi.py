@@ -36,25 +36,39 @@ ID_PATTERN = f"^[A-Za-z0-9]{{{ID_LENGTH}}}$"
 def field_schema(field, nullable=False):
     """The JSON Schema of a inputs.Field (input), or of the value it answers (`nullable`)."""
     kind = field.kind
-    if kind in ("string", "email", "phone", "url", "date", "datetime", "id"):
+    if kind in ("string", "text", "email", "phone", "url", "date", "datetime", "id"):
         schema = {"type": ["string", "null"] if nullable else "string"}
-        if kind == "string":
+        if kind in ("string", "text"):
             schema["maxLength"] = field.max_length
         schema.update({
             "email": {"format": "email"}, "url": {"format": "uri"}, "date": {"format": "date"},
             "datetime": {"format": "date-time"}, "id": {"pattern": ID_PATTERN},
             "phone": {"pattern": f"^{inputs.PHONE_PATTERN}$"},
         }.get(kind, {}))
-    elif kind in ("integer", "boolean", "object"):
+    elif kind in ("number", "integer"):  # whole numbers either way; "number" ones may be sent as 20.0
+        schema = {"type": kind, **({"multipleOf": 1} if kind == "number" else {})}
+        schema.update({bound: getattr(field, bound) for bound in ("minimum", "maximum")
+                       if getattr(field, bound) is not None})
+    elif kind in ("boolean", "object"):
         schema = {"type": kind}
     elif kind == "tags":
         schema = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": inputs.TAG_MAX_LENGTH},
                   "maxItems": inputs.MAX_TAGS}
     elif kind == "customFields":
-        schema = {"type": "array", "maxItems": inputs.MAX_CUSTOM_FIELDS, "items": {
-            "type": "object",
-            "properties": {"id": {"type": "string"}, "key": {"type": "string"}, "field_value": {}},
-        }}
+        if nullable:  # as answered
+            item = _object({"id": {"type": "string"}, "value": {}})
+        else:
+            item = _object({"id": {"type": "string"}, "key": {"type": "string"}, "field_value": {}, "value": {}})
+        schema = {"type": "array", "maxItems": inputs.MAX_CUSTOM_FIELDS, "items": item}
+    elif kind == "choice":
+        schema = {"enum": list(field.choices)}
+    elif kind == "options":
+        schema = {"type": "array", "items": {"type": "string", "maxLength": field.max_length}, "maxItems": 100}
+    elif kind in inputs.DND:
+        channels, statuses, keys = inputs.DND[kind]
+        setting = {"type": "object", "required": ["status"], "additionalProperties": False,
+                   "properties": {key: {"enum": list(statuses)} if key == "status" else {"type": "string"} for key in keys}}
+        schema = {"type": "object", "additionalProperties": False, "properties": {c: setting for c in channels}}
     else:
         raise ValueError(f"no schema for field kind {kind!r}")
     if field.description:
@@ -112,6 +126,17 @@ def components():
                 "startAfterId": {"type": ["string", "null"]}, "startAfter": {"type": ["integer", "null"]},
             }),
             "PageMeta": _object(page_meta),
+            "CustomField": _object({
+                "id": ident, "name": _string(), "fieldKey": _string("contact.<key>"),
+                "dataType": {"enum": list(inputs.CUSTOM_FIELD_TYPES)}, "placeholder": {"type": ["string", "null"]},
+                "position": {"type": "integer"}, "picklistOptions": {"type": "array", "items": {"type": "string"}},
+                "model": {"enum": ["contact"]}, "locationId": ident,
+            }),
+            "Note": _object({"id": ident, "contactId": ident, "body": _string(), "userId": {"type": ["string", "null"]},
+                             "dateAdded": time}),
+            "Task": _object({"id": ident, "contactId": ident, "title": _string(), "body": {"type": ["string", "null"]},
+                             "assignedTo": {"type": ["string", "null"]}, "dueDate": time,
+                             "completed": {"type": "boolean"}}),
         },
     }
 
@@ -121,6 +146,8 @@ def answer_schema(notation):
         return _object({name: answer_schema(value) for name, value in notation.items()})
     if isinstance(notation, list):
         return {"type": "array", "items": answer_schema(notation[0])}
+    if notation.endswith("?"):  # "Contact?": the component or null
+        return {"oneOf": [answer_schema(notation[:-1]), {"type": "null"}]}
     if notation[0].isupper():
         return {"$ref": f"#/components/schemas/{notation}"}
     return {"type": notation}

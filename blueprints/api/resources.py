@@ -7,19 +7,29 @@ from flask import request
 
 from keyhouse.crm import actions as crm
 from keyhouse.crm import inputs, shapes
-from keyhouse.models import Contact, Form, FormSubmission, TriggerLink, Workflow
-from keyhouse.web.jsonio import json_body
+from keyhouse.models import Contact, CustomField, Form, FormSubmission, Note, Task, TriggerLink, Workflow
+from keyhouse.web.jsonio import json_body, not_found
 
 from .common import choice_arg, date_arg, find, int_arg, str_arg
 from .routes import param
 
 MAX_LIMIT = 100
+MAX_PAGE = 10**6
 
+
+def limit_param(default, kind="number", name="limit"):
+    return param(name, kind, f"page size, 1-{MAX_LIMIT} (default {default})", minimum=1, maximum=MAX_LIMIT)
+
+
+LIMIT = limit_param(20)
+PAGE = param("page", "number", "page number, from 1", minimum=1, maximum=MAX_PAGE)
+START_AFTER = param("startAfter", "number", "the meta.startAfter of the previous page (milliseconds since 1970)",
+                    minimum=0, maximum=10**14)
 CONTACTS_QUERY = (
     param("query", "string", "text to find in name, email, phone or company"),
-    param("limit", "integer", f"page size, 1-{MAX_LIMIT} (default 20)"),
+    LIMIT,
     param("startAfterId", "id", "the meta.startAfterId of the previous page"),
-    param("startAfter", "integer", "the meta.startAfter of the previous page (milliseconds since 1970)"),
+    START_AFTER,
 )
 SORT_QUERY = (
     param("sortBy", "string", "date_added (default) or date_updated"),
@@ -30,11 +40,12 @@ SUBMISSIONS_QUERY = (
     param("q", "string", "text to find in the submitter's name or email"),
     param("startAt", "date", "submitted on or after this date (YYYY-MM-DD)"),
     param("endAt", "date", "submitted on or before this date (YYYY-MM-DD)"),
-    param("page", "integer", "page number, from 1"),
-    param("limit", "integer", f"page size, 1-{MAX_LIMIT} (default 20)"),
+    PAGE,
+    LIMIT,
 )
 ENROLL_BODY = (param("eventStartTime", "datetime", "when the contact starts the workflow (ISO 8601)"),)
 TAGS_BODY = (param("tags", "tags", "tags to add or remove"),)
+CUSTOM_FIELD_BODY = (inputs.CUSTOM_FIELD_TYPE, *inputs.CUSTOM_FIELD_FIELDS)
 
 
 def _millis(moment):
@@ -50,14 +61,14 @@ def _after(column, cursor, descending):
 
 def contacts_page(location, sortable=False):
     """{"contacts": [...], "meta": {...}}: a page of contacts after a cursor (startAfterId/startAfter)."""
-    limit = int_arg("limit", 20, 1, MAX_LIMIT)
+    limit = int_arg(LIMIT, 20)
     sort_by = choice_arg("sortBy", ("date_added", "date_updated"), "date_added") if sortable else "date_added"
     descending = sortable and choice_arg("order", ("asc", "desc"), "asc") == "desc"
     column = getattr(Contact, sort_by)
     query = Contact.matching(location, str_arg("query"))
     total = query.count()
 
-    after_id, after_ms = str_arg("startAfterId"), int_arg("startAfter", None, 0, 10**14)
+    after_id, after_ms = str_arg("startAfterId"), int_arg(START_AFTER, None)
     cursor = None
     if after_id:
         anchor = find(Contact, location, after_id, "Contact")
@@ -103,7 +114,7 @@ def page_meta(total, page, limit):
 
 def submissions_page(location):
     """{"submissions": [...], "meta": {...}}, newest first."""
-    page, limit = int_arg("page", 1, 1, 10**6), int_arg("limit", 20, 1, MAX_LIMIT)
+    page, limit = int_arg(PAGE, 1), int_arg(LIMIT, 20)
     form_id = str_arg("formId")
     form = find(Form, location, form_id, "Form") if form_id else None
     start, end = date_arg("startAt"), date_arg("endAt")
@@ -171,3 +182,46 @@ def lookup(location):
     values = inputs.clean(inputs.CONTACT_FIELDS, {"email": email, "phone": phone})
     rows = Contact.lookup(location, values.get("email"), values.get("phone"))
     return {"contacts": [shapes.contact(row) for row in rows]}
+
+
+def custom_fields(location):
+    return {"customFields": [shapes.custom_field(row) for row in CustomField.listed(location)]}
+
+
+def custom_field(location, field_id):
+    return find(CustomField, location, field_id, "Custom field")
+
+
+# A contact's notes and tasks: kind -> (model, shape, create, update).
+CHILDREN = {
+    "note": (Note, shapes.note, crm.create_note, crm.update_note),
+    "task": (Task, shapes.task, crm.create_task, crm.update_task),
+}
+
+
+def children(location, contact_id, kind):
+    """{"notes": [...]} / {"tasks": [...]}: the contact's, oldest first."""
+    model, shape, _, _ = CHILDREN[kind]
+    return {f"{kind}s": [shape(row) for row in model.of_contact(contact(location, contact_id))]}
+
+
+def child(location, contact_id, kind, child_id):
+    """The contact's note or task `child_id`, or 404 "Note not found"."""
+    found = CHILDREN[kind][0].find_for(contact(location, contact_id), child_id)
+    if found is None:
+        raise not_found(kind.capitalize())
+    return found
+
+
+def create_child(location, contact_id, kind):
+    _, shape, create, _ = CHILDREN[kind]
+    return {kind: shape(create(contact(location, contact_id), json_body()))}
+
+
+def update_child(location, contact_id, kind, child_id, change=None):
+    _, shape, _, update = CHILDREN[kind]
+    return {kind: shape((change or update)(child(location, contact_id, kind, child_id), json_body()))}
+
+
+def delete_child(location, contact_id, kind, child_id):
+    crm.delete_row(child(location, contact_id, kind, child_id))

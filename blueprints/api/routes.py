@@ -8,7 +8,9 @@ import re
 
 from keyhouse.crm.inputs import Field
 
-VERSIONS = ("2021-07-28", "2021-04-15", "v3")  # accepted values of API 2.0's Version header
+# Accepted values of API 2.0's Version header: every value HighLevel documents
+# (2023-02-21 is the default of its JavaScript SDK, v3 that of its Python SDK).
+VERSIONS = ("2021-07-28", "2021-04-15", "2023-02-21", "v3")
 DOCUMENT_VERSION = VERSIONS[0]  # the API 2.0 version the OpenAPI document describes
 
 
@@ -52,6 +54,11 @@ def route(bp, method, rule, **meta):
     return decorator
 
 
-def param(name, kind, description="", max_length=255):
-    """A query parameter or body field (the same Field the CRM's inputs use)."""
-    return Field(name, "", kind, max_length, description)
+def param(name, kind, description="", max_length=255, minimum=None, maximum=None):
+    """A query parameter or body field (the same Field the CRM's inputs use).
+
+    Kind "number" is a whole number HighLevel's spec types as `number` (its
+    clients may send `20.0`); "integer" one it types as integer or string.
+    Both are read by common.int_arg within `minimum`..`maximum`.
+    """
+    return Field(name, "", kind, max_length, description, minimum, maximum)

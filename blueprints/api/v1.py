@@ -94,6 +94,80 @@ def unenroll(contactId, workflowId):
     return {}
 
 
+@route(bp, "GET", "/contacts/<contactId>/notes/", summary="List a contact's notes", scope="contacts.readonly",
+       kind=LOCATION, response={"notes": ["Note"]})
+def list_notes(contactId):
+    return resources.children(here(), contactId, "note")
+
+
+@route(bp, "POST", "/contacts/<contactId>/notes/", summary="Add a note to a contact", scope="contacts.write",
+       kind=LOCATION, body=inputs.NOTE_FIELDS, required=("body",), response={"note": "Note"})
+def create_note(contactId):
+    return resources.create_child(here(), contactId, "note")
+
+
+@route(bp, "GET", "/contacts/<contactId>/notes/<noteId>", summary="Get a note", scope="contacts.readonly",
+       kind=LOCATION, response={"note": "Note"})
+def get_note(contactId, noteId):
+    return {"note": shapes.note(resources.child(here(), contactId, "note", noteId))}
+
+
+@route(bp, "PUT", "/contacts/<contactId>/notes/<noteId>", summary="Update a note", scope="contacts.write",
+       kind=LOCATION, body=inputs.NOTE_FIELDS, response={"note": "Note"})
+def update_note(contactId, noteId):
+    return resources.update_child(here(), contactId, "note", noteId)
+
+
+@route(bp, "DELETE", "/contacts/<contactId>/notes/<noteId>", summary="Delete a note", scope="contacts.write",
+       kind=LOCATION, response={})
+def delete_note(contactId, noteId):
+    resources.delete_child(here(), contactId, "note", noteId)
+    return {}
+
+
+@route(bp, "GET", "/contacts/<contactId>/tasks/", summary="List a contact's tasks", scope="contacts.readonly",
+       kind=LOCATION, response={"tasks": ["Task"]})
+def list_tasks(contactId):
+    return resources.children(here(), contactId, "task")
+
+
+@route(bp, "POST", "/contacts/<contactId>/tasks/", summary="Add a task to a contact", scope="contacts.write",
+       kind=LOCATION, body=inputs.TASK_FIELDS, required=("title", "dueDate"), response={"task": "Task"})
+def create_task(contactId):
+    return resources.create_child(here(), contactId, "task")
+
+
+@route(bp, "GET", "/contacts/<contactId>/tasks/<taskId>", summary="Get a task", scope="contacts.readonly",
+       kind=LOCATION, response={"task": "Task"})
+def get_task(contactId, taskId):
+    return {"task": shapes.task(resources.child(here(), contactId, "task", taskId))}
+
+
+@route(bp, "PUT", "/contacts/<contactId>/tasks/<taskId>", summary="Update a task", scope="contacts.write",
+       kind=LOCATION, body=inputs.TASK_FIELDS, response={"task": "Task"})
+def update_task(contactId, taskId):
+    return resources.update_child(here(), contactId, "task", taskId)
+
+
+@route(bp, "DELETE", "/contacts/<contactId>/tasks/<taskId>", summary="Delete a task", scope="contacts.write",
+       kind=LOCATION, response={})
+def delete_task(contactId, taskId):
+    resources.delete_child(here(), contactId, "task", taskId)
+    return {}
+
+
+@route(bp, "GET", "/custom-fields/", summary="List the location's custom fields",
+       scope="locations/customFields.readonly", kind=LOCATION, response={"customFields": ["CustomField"]})
+def list_custom_fields():
+    return resources.custom_fields(here())
+
+
+@route(bp, "GET", "/custom-fields/<customFieldId>", summary="Get a custom field",
+       scope="locations/customFields.readonly", kind=LOCATION, response={"customField": "CustomField"})
+def get_custom_field(customFieldId):
+    return {"customField": shapes.custom_field(resources.custom_field(here(), customFieldId))}
+
+
 @route(bp, "GET", "/workflows/", summary="List workflows", scope="workflows.readonly", kind=LOCATION,
        response={"workflows": ["Workflow"]})
 def list_workflows():

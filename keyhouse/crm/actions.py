@@ -4,12 +4,23 @@ Input is checked by inputs.py before anything is written, and every change
 runs in one transaction: nothing is ever half-written.
 """
 
+import re
+
+from peewee import Value
+
 from keyhouse.crm.inputs import (
     CONTACT_FIELDS,
+    CUSTOM_FIELD_FIELDS,
+    CUSTOM_FIELD_TYPE,
     LINK_FIELDS,
     LOCATION_FIELDS,
+    NOTE_FIELDS,
+    OPTION_TYPES,
+    TASK_COMPLETED,
+    TASK_FIELDS,
     Invalid,
     clean,
+    clean_custom_value,
     clean_submission,
     clean_tags,
 )
@@ -17,12 +28,15 @@ from keyhouse.keys import apikeys
 from keyhouse.models import (
     ApiKey,
     Contact,
+    CustomField,
     Enrollment,
     Form,
     FormSubmission,
     KeyStatus,
     LinkClick,
     Location,
+    Note,
+    Task,
     TriggerLink,
     User,
     UserLocation,
@@ -36,26 +50,55 @@ from keyhouse.models import (
 
 def _apply_contact(contact, body):
     values = clean(CONTACT_FIELDS, body)
+    if "custom_fields" in values:
+        values["custom_fields"] = _merge_custom_fields(
+            contact.custom_fields or [], resolve_custom_fields(contact.location_id, values["custom_fields"])
+        )
     for column, value in values.items():
         setattr(contact, column, value)
     if "name" in values and "first_name" not in values and "last_name" not in values:
         first, _, last = (values["name"] or "").partition(" ")
         contact.first_name, contact.last_name = first or None, last.strip() or None
     contact.name = " ".join(part for part in (contact.first_name, contact.last_name) if part) or None
-    if "custom_fields" in values:
-        contact.custom_fields = _merge_custom_fields(contact.custom_fields or [], values["custom_fields"])
     contact.date_updated = utcnow()
     return contact
 
 
-def _merge_custom_fields(current, changes):
-    def ident(item):
-        return ("id", item["id"]) if "id" in item else ("key", item["key"])
+def resolve_custom_fields(location, items):
+    """[{id, value}]: each item's custom field found by id or key in `location` and its value
+    checked against the field's type and options; Invalid names each item that fails."""
+    definitions = list(CustomField.select().where(CustomField.location == location))
+    by_id = {row.id: row for row in definitions}
+    by_key = {row.key: row for row in definitions}
+    resolved, problems = [], []
+    for index, item in enumerate(items):
+        label = f"customFields[{index}]"
+        if "id" in item:
+            found = by_id.get(item["id"])
+        else:
+            found = by_key.get(item["key"].removeprefix("contact."))
+        if found is None:
+            ident = "id" if "id" in item else "key"
+            problems.append(("customFields", f"{label}: no custom field with {ident} {item[ident]!r} in this location"))
+            continue
+        try:
+            value = clean_custom_value(found.data_type, found.picklist_options or [], item["value"],
+                                       f"{label} ({found.key})")
+        except ValueError as error:
+            problems.append(("customFields", str(error)))
+            continue
+        resolved.append({"id": found.id, "value": value})
+    if problems:
+        raise Invalid(problems)
+    return resolved
 
-    merged = {ident(item): item for item in current}
+
+def _merge_custom_fields(current, changes):
+    """The contact's values after `changes` (by field id); a null value clears the field."""
+    merged = {item.get("id") or item.get("key"): item for item in current}
     for item in changes:
-        merged[ident(item)] = item
-    return list(merged.values())
+        merged[item["id"]] = item
+    return [item for item in merged.values() if item.get("value", item.get("field_value")) is not None]
 
 
 def create_contact(location, body):
@@ -119,6 +162,92 @@ def unenroll(contact, workflow):
         Enrollment.delete().where((Enrollment.contact == contact) & (Enrollment.workflow == workflow)).execute()
 
 
+def duplicate_contact(location, email=None, phone=None):
+    """The contact HighLevel's duplicate search finds: by email first, then by phone."""
+    values = clean(CONTACT_FIELDS, {"email": email, "phone": phone})
+    return existing_contact(location, values.get("email"), values.get("phone"))
+
+
+# --- custom fields, notes and tasks -------------------------------------------------
+
+
+def _field_key(location, name):
+    """A new custom field's key: its name in snake_case, made unique in the location."""
+    base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:90] or "field"
+    key, number = base, 1
+    while CustomField.select().where((CustomField.location == location) & (CustomField.key == key)).exists():
+        number += 1
+        key = f"{base}_{number}"
+    return key
+
+
+def _check_options(data_type, options):
+    if data_type in OPTION_TYPES and not options:
+        raise Invalid([("picklistOptions", f"picklistOptions is required for {data_type} fields")])
+    if data_type not in OPTION_TYPES and options:
+        raise Invalid([("picklistOptions", f"picklistOptions only applies to {', '.join(OPTION_TYPES)} fields")])
+
+
+def create_custom_field(location, body):
+    values = clean((CUSTOM_FIELD_TYPE, *CUSTOM_FIELD_FIELDS), body, required=("name", "dataType"))
+    values.pop("model", None)
+    _check_options(values["data_type"], values.get("picklist_options"))
+    with db.atomic():
+        return CustomField.create(location=location, key=_field_key(location, values["name"]), **values)
+
+
+def update_custom_field(field, body):
+    values = clean(CUSTOM_FIELD_FIELDS, body, required=("name",), partial=True)
+    values.pop("model", None)
+    _check_options(field.data_type, values.get("picklist_options", field.picklist_options))
+    for column, value in values.items():
+        setattr(field, column, value)
+    with db.atomic():
+        field.save()
+    return field
+
+
+def delete_custom_field(field):
+    """Delete a custom field and its values on the location's contacts."""
+    with db.atomic():
+        mentions = Value(f"%{field.id}%", converter=False)  # the id as text, not JSON-encoded; ids are [A-Za-z0-9]
+        holders = Contact.select().where((Contact.location == field.location_id) & (Contact.custom_fields ** mentions))
+        for contact in holders:
+            contact.custom_fields = [item for item in contact.custom_fields or [] if item.get("id") != field.id]
+            contact.save()
+        field.delete_instance()
+
+
+def create_note(contact, body):
+    values = clean(NOTE_FIELDS, body, required=("body",))
+    with db.atomic():
+        return Note.create(contact=contact, **values)
+
+
+def update_note(note, body):
+    return _update(note, NOTE_FIELDS, body, required=("body",))
+
+
+def create_task(contact, body):
+    values = clean(TASK_FIELDS, body, required=("title", "dueDate"))
+    with db.atomic():
+        return Task.create(contact=contact, **values)
+
+
+def update_task(task, body):
+    return _update(task, TASK_FIELDS, body, required=("title", "dueDate"))
+
+
+def complete_task(task, body):
+    clean(TASK_COMPLETED, body, required=("completed",))
+    return _update(task, TASK_COMPLETED, body, required=("completed",))
+
+
+def delete_row(row):
+    with db.atomic():
+        row.delete_instance()
+
+
 # --- locations ----------------------------------------------------------------------
 
 
@@ -145,7 +274,7 @@ def delete_location(location, ip=None):
     """Delete a location: its CRM data goes; its keys are deleted (tombstones and audit
     kept), its staff lose their access, and nothing finds the location any more."""
     with db.atomic():
-        for model in (Contact, Workflow, Form, TriggerLink):  # their rows' children cascade
+        for model in (Contact, Workflow, Form, TriggerLink, CustomField):  # their rows' children cascade
             model.delete().where(model.location == location.id).execute()
         Location.update(deleted_at=utcnow()).where(Location.id == location.id).execute()
         live_keys = ApiKey.select().where((ApiKey.location == location.id) & ApiKey.status.in_(KeyStatus.LIVE))
@@ -169,8 +298,7 @@ def update_link(link, body):
 
 
 def delete_link(link):
-    with db.atomic():
-        link.delete_instance()
+    delete_row(link)
 
 
 def record_click(link, contact_id=None, ip=None):

@@ -27,9 +27,12 @@ class Invalid(ValueError):
 class Field:
     name: str  # as the API spells it (camelCase)
     column: str  # the model attribute
-    kind: str  # string | email | phone | url | date | boolean | tags | customFields | object
+    kind: str  # string | email | phone | url | date | boolean | tags | customFields | object | number | integer
     max_length: int = 255
     description: str = ""
+    minimum: int | None = None  # bounds of a number or integer
+    maximum: int | None = None
+    choices: tuple = ()  # the values a "choice" may take
 
 
 # Where a contact or a location is: the fields both have.
@@ -53,8 +56,12 @@ CONTACT_FIELDS = (
     *PLACE_FIELDS,
     Field("source", "source", "string", 200),
     Field("tags", "tags", "tags", 100, "up to 100 tags of 1-100 characters"),
-    Field("customFields", "custom_fields", "customFields", 5000, "[{id or key, field_value}]"),
+    Field("customFields", "custom_fields", "customFields", 5000,
+          "[{id or key, field_value (or value)}]: the location's custom fields (answered as [{id, value}])"),
     Field("dnd", "dnd", "boolean"),
+    Field("dndSettings", "dnd_settings", "dndSettings", 2000, "per channel: {status, message?, code?}"),
+    Field("inboundDndSettings", "inbound_dnd_settings", "inboundDndSettings", 2000, "{all: {status, message?}}"),
+    Field("gender", "gender", "string", 50),
     Field("dateOfBirth", "date_of_birth", "date", 10, "YYYY-MM-DD"),
     Field("assignedTo", "assigned_to", "string", 100),
 )
@@ -74,10 +81,42 @@ LINK_FIELDS = (
     Field("redirectTo", "redirect_to", "url", 2048, "an http:// or https:// URL"),
 )
 
+# HighLevel's do-not-disturb settings: kind -> (channels, statuses, keys a channel may carry).
+DND = {
+    "dndSettings": (("Call", "Email", "SMS", "WhatsApp", "GMB", "FB"), ("active", "inactive", "permanent"),
+                    ("status", "message", "code")),
+    "inboundDndSettings": (("all",), ("active", "inactive"), ("status", "message")),
+}
 MAX_TAGS = 100
 TAG_MAX_LENGTH = 100
 MAX_CUSTOM_FIELDS = 100
 PHONE_PATTERN = r"\+?[0-9 ().\-/]{3,30}"  # as typed; stored as digits with an optional leading +
+
+# A location's custom field (HighLevel's CreateCustomFieldsDTO); dataType cannot change later.
+CUSTOM_FIELD_FIELDS = (
+    Field("name", "name", "string", 200),
+    Field("placeholder", "placeholder", "string", 200),
+    Field("position", "position", "number", minimum=0, maximum=10**6),
+    Field("picklistOptions", "picklist_options", "options", 200, "the options of option types, at most 100"),
+    Field("model", "model", "choice", choices=("contact",), description="contact (the only model here)"),
+)
+OPTION_TYPES = ("SINGLE_OPTIONS", "RADIO", "MULTIPLE_OPTIONS", "CHECKBOX")
+CUSTOM_FIELD_TYPES = ("TEXT", "LARGE_TEXT", "NUMERICAL", "MONETORY", "PHONE", "EMAIL", "DATE", *OPTION_TYPES)
+CUSTOM_FIELD_TYPE = Field("dataType", "data_type", "choice", 30, "what its values are", choices=CUSTOM_FIELD_TYPES)
+
+# A contact's note and task (HighLevel's NotesDTO, CreateTaskParams).
+NOTE_FIELDS = (
+    Field("body", "body", "text", 5000),
+    Field("userId", "user_id", "string", 100),
+)
+TASK_FIELDS = (
+    Field("title", "title", "string", 200),
+    Field("body", "body", "text", 5000),
+    Field("dueDate", "due_date", "datetime", 40, "ISO 8601 date-time"),
+    Field("completed", "completed", "boolean"),
+    Field("assignedTo", "assigned_to", "string", 100),
+)
+TASK_COMPLETED = (Field("completed", "completed", "boolean"),)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(PHONE_PATTERN)
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
@@ -162,31 +201,108 @@ def _tags(field, value):
     return clean_tags(value, field.name)
 
 
-def _custom_value(value):
-    if value is None or isinstance(value, (bool, int, float)):
-        return True
-    if isinstance(value, str):
-        return len(value) <= 5000
-    return isinstance(value, list) and all(isinstance(item, str) and len(item) <= 5000 for item in value)
-
-
 def _custom_fields(field, value):
+    """The shape of customFields: [{"id" or "key", "value"}] (not yet checked against the
+    location's definitions, see `clean_custom_value`). `field_value` and `value` both
+    name the value; an item with neither is refused, never stored as null."""
     message = f"{field.name} must be an array of {{id or key, field_value}} objects"
     if not isinstance(value, list) or len(value) > MAX_CUSTOM_FIELDS:
         raise ValueError(message + f" (at most {MAX_CUSTOM_FIELDS})")
     cleaned = []
-    for item in value:
+    for index, item in enumerate(value):
         if not isinstance(item, dict):
             raise ValueError(message)
         ident = "id" if "id" in item else "key"
         name = item.get(ident)
         if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
             raise ValueError(message)
-        field_value = item.get("field_value", item.get("value"))
-        if not _custom_value(field_value):
-            raise ValueError(f"{field.name} values must be strings (up to 5000 characters), numbers, booleans or arrays of strings")
-        cleaned.append({ident: name.strip(), "field_value": field_value})
+        given = [key for key in CUSTOM_VALUE_KEYS if key in item]
+        if not given:
+            raise ValueError(f"{field.name}[{index}] ({name.strip()}) has no field_value")
+        cleaned.append({ident: name.strip(), "value": item[given[0]]})
     return cleaned
+
+
+CUSTOM_VALUE_KEYS = ("field_value", "value")  # HighLevel writes field_value, answers value
+MAX_CUSTOM_VALUE = 5000
+
+
+def clean_custom_value(data_type, options, value, label):
+    """A custom field's value checked against its data type (and picklist); None clears it."""
+    if value is None:
+        return None
+    text = Field(label, "", "string", MAX_CUSTOM_VALUE)
+    if data_type in ("NUMERICAL", "MONETORY"):
+        if isinstance(value, str):
+            try:
+                value = float(value.strip()) if value.strip() else None
+            except ValueError:
+                raise ValueError(f"{label} must be a number") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) > 1e15:
+            raise ValueError(f"{label} must be a number")
+        return int(value) if float(value).is_integer() else value
+    if data_type in ("MULTIPLE_OPTIONS", "CHECKBOX"):
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
+            raise ValueError(f"{label} must be an array of options")
+        unknown = [item for item in values if item not in options]
+        if unknown:
+            raise ValueError(f"{label} must hold only its options ({', '.join(options)}), not {unknown[0]!r}")
+        return values
+    cleaner = {"PHONE": _phone, "EMAIL": _email, "DATE": _date}.get(data_type, _string)
+    value = cleaner(text, value)
+    if data_type in ("SINGLE_OPTIONS", "RADIO") and value is not None and value not in options:
+        raise ValueError(f"{label} must be one of its options ({', '.join(options)})")
+    return value
+
+
+def _dnd(field, value):
+    """{channel: {status, message?, code?}} with HighLevel's channels and statuses."""
+    channels, statuses, keys = DND[field.kind]
+    shape = f"{field.name} must be an object of {', '.join(channels)} -> {{status: {' | '.join(statuses)}}}"
+    if not isinstance(value, dict):
+        raise ValueError(shape)
+    cleaned = {}
+    for channel, setting in value.items():
+        if channel not in channels or not isinstance(setting, dict) or setting.get("status") not in statuses:
+            raise ValueError(shape)
+        if set(setting) - set(keys):
+            raise ValueError(f"{field.name}.{channel} may only hold {', '.join(keys)}")
+        for key in keys[1:]:
+            if key in setting:
+                setting = {**setting, key: _string(Field(f"{field.name}.{channel}.{key}", "", "string", 500), setting[key])}
+        cleaned[channel] = setting
+    return cleaned
+
+
+def _options(field, value):
+    if not isinstance(value, list) or len(value) > 100 or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{field.name} must be an array of at most 100 strings")
+    options = [_string(Field(field.name, "", "string", 200), item) for item in value]
+    if None in options or len(set(options)) != len(options):
+        raise ValueError(f"{field.name} must hold distinct, non-empty options")
+    return options
+
+
+def _choice(field, value):
+    if value not in field.choices:
+        raise ValueError(f"{field.name} must be one of {', '.join(field.choices)}")
+    return value
+
+
+def _number(field, value):
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not field.minimum <= value <= field.maximum:
+        raise ValueError(f"{field.name} must be a whole number from {field.minimum} to {field.maximum}")
+    return value
+
+
+def _datetime(field, value):
+    try:
+        return parse_time(value, field.name)
+    except Invalid as error:
+        raise ValueError(str(error)) from None
 
 
 def _object(field, value):
@@ -207,8 +323,16 @@ CLEANERS = {
     "tags": _tags,
     "customFields": _custom_fields,
     "object": _object,
+    "dndSettings": _dnd,
+    "inboundDndSettings": _dnd,
+    "options": _options,
+    "choice": _choice,
+    "number": _number,
+    "integer": _number,
+    "datetime": _datetime,
+    "text": _string,
 }
-NULLABLE = {"string", "email", "phone", "url", "date"}
+NULLABLE = {"string", "email", "phone", "url", "date", "text"}
 
 
 def clean(fields, body, required=(), partial=False):

@@ -29,8 +29,11 @@ def contact(row):
         **_place(row),
         "source": row.source,
         "tags": list(row.tags or []),
-        "customFields": list(row.custom_fields or []),
+        "customFields": [custom_value(item) for item in row.custom_fields or []],
         "dnd": bool(row.dnd),
+        "dndSettings": dict(row.dnd_settings or {}),
+        "inboundDndSettings": dict(row.inbound_dnd_settings or {}),
+        "gender": row.gender,
         "dateOfBirth": row.date_of_birth,
         "assignedTo": row.assigned_to,
         "dateAdded": iso(row.date_added),
@@ -87,4 +90,46 @@ def location(row):
         "phone": row.phone,
         "settings": dict(row.settings or {}),
         "social": dict(row.social or {}),
+    }
+
+
+def custom_value(item):
+    """A contact's custom field value as HighLevel answers it: {id, value} (rows stored
+    before custom fields were defined per location hold {id|key, field_value})."""
+    return {"id": item.get("id") or item.get("key"), "value": item.get("value", item.get("field_value"))}
+
+
+def custom_field(row):
+    return {
+        "id": row.id,
+        "name": row.name,
+        "fieldKey": f"contact.{row.key}",
+        "dataType": row.data_type,
+        "placeholder": row.placeholder,
+        "position": row.position,
+        "picklistOptions": list(row.picklist_options or []),
+        "model": "contact",
+        "locationId": row.location.api_id,
+    }
+
+
+def note(row):
+    return {
+        "id": row.id,
+        "contactId": row.contact_id,
+        "body": row.body,
+        "userId": row.user_id,
+        "dateAdded": iso(row.date_added),
+    }
+
+
+def task(row):
+    return {
+        "id": row.id,
+        "contactId": row.contact_id,
+        "title": row.title,
+        "body": row.body,
+        "assignedTo": row.assigned_to,
+        "dueDate": iso(row.due_date),
+        "completed": bool(row.completed),
     }

@@ -16,6 +16,8 @@ LABELS = {
     "links.readonly": "Read trigger links",
     "links.write": "Create, change and delete trigger links",
     "locations.write": "Create, change and delete locations",
+    "locations/customFields.readonly": "Read a location's custom fields",
+    "locations/customFields.write": "Create, change and delete a location's custom fields",
 }
 AGENCY_ONLY = ("locations.write",)  # creating and deleting locations is the agency's business
 

@@ -4,10 +4,13 @@ from .activity import AuditEvent, Notification
 from .base import BaseModel, db, open_database, release_all, use_database, utcnow
 from .crm import (
     Contact,
+    CustomField,
     Enrollment,
     Form,
     FormSubmission,
     LinkClick,
+    Note,
+    Task,
     TriggerLink,
     Workflow,
 )
@@ -17,6 +20,7 @@ from .tenancy import Agency, Location, Role, User, UserLocation
 ALL_MODELS = [
     Agency, Location, User, UserLocation, ApiKey, AuditEvent, Notification,
     Contact, Workflow, Enrollment, Form, FormSubmission, TriggerLink, LinkClick,
+    CustomField, Note, Task,
 ]
 
 __all__ = [
@@ -26,10 +30,13 @@ __all__ = [
     "AuditEvent",
     "BaseModel",
     "Contact",
+    "CustomField",
     "Enrollment",
     "Form",
     "FormSubmission",
     "LinkClick",
+    "Note",
+    "Task",
     "TriggerLink",
     "Workflow",
     "KeyStatus",

@@ -16,6 +16,7 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    TextField,
 )
 
 from .base import BaseModel, utcnow
@@ -61,8 +62,11 @@ class Contact(Resource, Place):
     address1 = CharField(max_length=255, null=True)  # and Place's columns: city, state, ...
     source = CharField(max_length=200, null=True)
     tags = JSONField(default=list)
-    custom_fields = JSONField(default=list)  # [{"id"|"key": ..., "field_value": ...}]
+    custom_fields = JSONField(default=list)  # [{"id": CustomField.id, "value": ...}] (older rows: {"id"|"key", "field_value"})
     dnd = BooleanField(default=False)
+    dnd_settings = JSONField(null=True)  # {channel: {status, message?, code?}} (inputs.DND)
+    inbound_dnd_settings = JSONField(null=True)
+    gender = CharField(max_length=50, null=True)
     date_of_birth = CharField(max_length=10, null=True)  # YYYY-MM-DD
     assigned_to = CharField(max_length=100, null=True)
     date_added = DateTimeField(default=utcnow)
@@ -106,6 +110,58 @@ class Contact(Resource, Place):
 
 
 RECENT = 50  # rows of each kind the staff's activity page shows
+
+
+class CustomField(Resource):
+    """A contact field a location defines (HighLevel's custom fields): its values live in
+    Contact.custom_fields, checked against `data_type` and `picklist_options` on write."""
+
+    location = ForeignKeyField(Location, backref="custom_fields", on_delete="CASCADE")
+    name = CharField(max_length=200)
+    key = CharField(max_length=100)  # fieldKey without the "contact." prefix
+    data_type = CharField(max_length=30)  # inputs.CUSTOM_FIELD_TYPES
+    placeholder = CharField(max_length=200, null=True)
+    position = IntegerField(default=0)
+    picklist_options = JSONField(default=list)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("location", "key"), True),)
+
+    @classmethod
+    def listed(cls, location):
+        return cls.in_location(location).order_by(cls.position, cls.name, cls.id)
+
+
+class ContactChild(Resource):
+    """A contact's note or task: found only through its contact."""
+
+    @classmethod
+    def of_contact(cls, contact):
+        return cls.select().where(cls.contact == contact).order_by(cls.date_added, cls.id)
+
+    @classmethod
+    def find_for(cls, contact, resource_id):
+        if not is_id(resource_id):
+            return None
+        return cls.select().where((cls.contact == contact) & (cls.id == resource_id)).first()
+
+
+class Note(ContactChild):
+    contact = ForeignKeyField(Contact, backref="notes", on_delete="CASCADE")
+    body = TextField()
+    user_id = CharField(max_length=100, null=True)
+    date_added = DateTimeField(default=utcnow)
+
+
+class Task(ContactChild):
+    contact = ForeignKeyField(Contact, backref="tasks", on_delete="CASCADE")
+    title = CharField(max_length=200)
+    body = TextField(null=True)
+    assigned_to = CharField(max_length=100, null=True)
+    due_date = DateTimeField()
+    completed = BooleanField(default=False)
+    date_added = DateTimeField(default=utcnow)
 
 
 class Workflow(Resource):

@@ -8,7 +8,7 @@ databases.
 """
 
 from peewee import IntegerField
-from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import ALL_MODELS
 from .base import BaseModel, db
@@ -22,9 +22,26 @@ def _initial(migrator):  # version 1: the tables as first released
     raise RuntimeError("version 1 is only ever created fresh")
 
 
+def _contact_dnd_and_gender(migrator):  # version 2: HighLevel's documented contact fields
+    from .crm import Contact
+
+    migrate(*(
+        migrator.add_column("contact", name, getattr(Contact, name))
+        for name in ("dnd_settings", "inbound_dnd_settings", "gender")
+    ))
+
+
+def _custom_fields_notes_tasks(migrator):  # version 3: a location's custom fields, a contact's notes and tasks
+    from .crm import CustomField, Note, Task
+
+    db.create_tables([CustomField, Note, Task])
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
+    (2, "contact gender, dndSettings and inboundDndSettings", _contact_dnd_and_gender),
+    (3, "custom fields, notes and tasks", _custom_fields_notes_tasks),
 ]
 
 LATEST = MIGRATIONS[-1][0]

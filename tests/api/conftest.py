@@ -7,6 +7,7 @@ import pytest
 
 from keyhouse import demo
 from keyhouse.keys import apikeys
+from keyhouse.crm import actions as crm
 from keyhouse.models import Contact, Form, TriggerLink, Workflow, db
 
 VERSION = "2021-07-28"
@@ -14,7 +15,8 @@ VERSION = "2021-07-28"
 
 @pytest.fixture
 def crm_data(tenants):
-    """The demo contacts, workflows, forms, submissions and links in North, South and Elsewhere."""
+    """The demo contacts, workflows, forms, submissions and links in North, South and Elsewhere,
+    and in each a custom field and a note and a task on the first contact."""
     with db.connection_context():
         for location in (tenants.north, tenants.south, tenants.elsewhere):
             demo.seed_crm(location)
@@ -22,11 +24,17 @@ def crm_data(tenants):
         def first(model, location):
             return model.select().where(model.location == location).order_by(model.name).first()
 
-        return SimpleNamespace(**{
+        data = {
             f"{name}_{kind}": first(model, location)
             for name, location in (("north", tenants.north), ("south", tenants.south), ("elsewhere", tenants.elsewhere))
             for kind, model in (("contact", Contact), ("workflow", Workflow), ("form", Form), ("link", TriggerLink))
-        })
+        }
+        for name, location in (("north", tenants.north), ("south", tenants.south), ("elsewhere", tenants.elsewhere)):
+            contact = data[f"{name}_contact"]
+            data[f"{name}_custom_field"] = crm.create_custom_field(location, {"name": "Tier", "dataType": "TEXT"})
+            data[f"{name}_note"] = crm.create_note(contact, {"body": f"{name} note"})
+            data[f"{name}_task"] = crm.create_task(contact, {"title": f"{name} task", "dueDate": "2026-12-01T09:00:00Z"})
+        return SimpleNamespace(**data)
 
 
 @pytest.fixture

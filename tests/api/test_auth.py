@@ -22,6 +22,10 @@ def sample_path(route, data, tenants, where="north"):
         "workflowId": getattr(data, f"{where}_workflow").id,
         "linkId": getattr(data, f"{where}_link").id,
         "locationId": location.api_id,
+        "noteId": getattr(data, f"{where}_note").id,
+        "taskId": getattr(data, f"{where}_task").id,
+        "customFieldId": getattr(data, f"{where}_custom_field").id,
+        "id": getattr(data, f"{where}_custom_field" if "customFields" in route.rule else f"{where}_note").id,
     }
     path = route.path.format(**values)
     if route.version == "v2" and any(field.name == "locationId" for field in route.query):
@@ -104,7 +108,7 @@ def test_api_2_needs_a_known_version_header(api, keys, crm_data, tenants):
             assert response.status_code == 400, (route.path, version)
             body = response.get_json()
             assert body["error"] == "Bad Request" and "Version header" in body["message"]
-    for version in ("2021-07-28", "2021-04-15", "v3"):
+    for version in ("2021-07-28", "2021-04-15", "2023-02-21", "v3"):  # every value HighLevel documents
         assert api("GET", "/v2/workflows/", keys.north, version=version).status_code == 200
 
 
@@ -145,7 +149,7 @@ def not_found_elsewhere(route, api, keys, crm_data, tenants):
     callers = [(keys.north, "elsewhere"), (keys.north, "south")]
     if route.version == "v2":
         callers.append((keys.agency, "elsewhere"))
-        if route.endpoint != "get_location":  # the agency's own South, while naming North
+        if "locationId" not in route.path_params:  # the agency's own South, while naming North
             callers.append((keys.agency, "south"))
     for key, where in callers:
         path = sample_path(route, crm_data, tenants, where=where)
@@ -155,7 +159,7 @@ def not_found_elsewhere(route, api, keys, crm_data, tenants):
         assert response.status_code == 404, (path, response.get_json())
         body = response.get_json()
         assert body["statusCode"] == 404 and body["error"] == "Not Found"
-        assert re.fullmatch(r"(Contact|Workflow|Link|Location) not found", body["message"])
+        assert re.fullmatch(r"(Contact|Workflow|Link|Location|Note|Task|Custom field) not found", body["message"])
 
 
 def test_a_location_key_naming_another_location_is_not_found(api, keys, crm_data, tenants):

@@ -57,10 +57,10 @@ def test_every_bad_field_is_named_at_once_and_nothing_is_changed(api, keys, crm_
 
 def test_unknown_fields_are_ignored(api, keys, crm_data, tenants):
     response = api("POST", "/v2/contacts/", keys.north,
-                   body={"email": "u@example.com", "gender": "x", "id": "A" * 20, "locationIdx": 1, "dateAdded": "1999"})
+                   body={"email": "u@example.com", "hairColour": "x", "id": "A" * 20, "locationIdx": 1, "dateAdded": "1999"})
     assert response.status_code == 201
     contact = response.get_json()["contact"]
-    assert contact["id"] != "A" * 20 and "gender" not in contact and not contact["dateAdded"].startswith("1999")
+    assert contact["id"] != "A" * 20 and "hairColour" not in contact and not contact["dateAdded"].startswith("1999")
 
 
 def test_html_and_sql_in_strings_are_stored_verbatim(api, keys, crm_data):
@@ -159,3 +159,35 @@ def test_absurdly_nested_json_is_400(api, client, keys, crm_data):
     nested = "[" * 200_000 + "]" * 200_000
     assert api("POST", "/v1/contacts/", keys.north, body=nested).status_code == 400
     assert client.post(f"/f/{crm_data.north_form.id}", data=nested, content_type="application/json").status_code == 400
+
+
+def test_number_parameters_accept_whole_decimals(api, keys, crm_data, tenants):
+    """HighLevel types limit, startAfter, skip and page as `number`: its clients send 20.0."""
+    for path in ("/v2/contacts/?limit=20.0", "/v1/contacts/?limit=2.0&startAfter=0.0",
+                 "/v2/forms/?skip=0.0&limit=10.00", "/v2/forms/submissions?page=1.0&limit=20.0"):
+        assert api("GET", path, keys.north).status_code == 200, path
+    assert len(api("GET", "/v1/contacts/?limit=2.0", keys.north).get_json()["contacts"]) == 2
+    search = api("POST", "/v2/contacts/search", keys.north,
+                 body={"locationId": tenants.north.api_id, "pageLimit": 2.0, "page": 1.0})
+    assert search.status_code == 200 and len(search.get_json()["contacts"]) == 2
+    for path, name in (("/v2/contacts/?limit=20.5", "limit"), ("/v1/contacts/?startAfter=1.5", "startAfter"),
+                       ("/v2/forms/?skip=0.1", "skip"), ("/v2/forms/submissions?page=1.5", "page"),
+                       ("/v2/contacts/?limit=1e1", "limit"), ("/v2/contacts/?limit=.0", "limit")):
+        response = api("GET", path, keys.north)
+        assert response.status_code == 422, path
+        assert response.get_json()["message"].startswith(f"{name} must be a whole number"), path
+    half = api("POST", "/v2/contacts/search", keys.north, body={"locationId": tenants.north.api_id, "pageLimit": 2.5})
+    assert half.status_code == 422 and "pageLimit" in half.get_json()["message"]
+
+
+def test_the_openapi_documents_type_number_parameters_with_their_bounds(client):
+    paths = client.get("/v2/openapi.json").get_json()["paths"]
+    params = {p["name"]: p["schema"] for p in paths["/v2/contacts/"]["get"]["parameters"]}
+    assert params["limit"]["type"] == "number" and (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, 100)
+    assert params["startAfter"]["type"] == "number" and params["startAfter"]["minimum"] == 0
+    forms = {p["name"]: p["schema"] for p in paths["/v2/forms/"]["get"]["parameters"]}
+    assert forms["skip"]["type"] == forms["limit"]["type"] == "number"
+    submissions = {p["name"]: p["schema"] for p in paths["/v2/forms/submissions"]["get"]["parameters"]}
+    assert submissions["page"]["type"] == "number" and submissions["page"]["minimum"] == 1
+    body = paths["/v2/contacts/search"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["pageLimit"]["maximum"] == 100

@@ -80,3 +80,59 @@ def test_the_documents_need_no_key_and_no_version_header(client):
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_documents_are_valid_openapi_3_1(client, version):
     validate(client.get(f"/{version}/openapi.json").get_json())
+
+
+def test_the_version_header_values_come_from_one_table(client):
+    """The guard, the OpenAPI document and /docs all offer HighLevel's documented values."""
+    documented = {"2021-07-28", "2021-04-15", "2023-02-21", "v3"}
+    operation = client.get("/v2/openapi.json").get_json()["paths"]["/v2/workflows/"]["get"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Version")
+    assert set(header["schema"]["enum"]) == documented
+    page = client.get("/docs/").get_data(as_text=True)
+    assert all(f"<code>{value}</code>" in page for value in documented)
+
+
+def test_the_documents_carry_highlevels_status_codes_and_spelling(client):
+    paths = client.get("/v2/openapi.json").get_json()["paths"]
+    assert "201" in paths["/v2/contacts/{contactId}/tags"]["post"]["responses"]
+    assert "201" in paths["/v2/links/{linkId}"]["put"]["responses"]
+    deleted = paths["/v2/links/{linkId}"]["delete"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert set(deleted["properties"]) == {"succeeded", "succeded"}
+
+
+def test_answers_of_the_new_routes_match_their_documented_schemas(api, client, keys, crm_data, tenants):
+    """Custom fields, notes, tasks, duplicate search and contacts' new fields, as documented."""
+    from jsonschema import Draft202012Validator
+
+    document = client.get("/v2/openapi.json").get_json()
+    location, contact = tenants.north.api_id, crm_data.north_contact.id
+    fields = f"/v2/locations/{location}/customFields"
+
+    def checked(method, path, template, body=None):
+        response = api(method, path, keys.north, body=body)
+        schema = document["paths"][template][method.lower()]["responses"][str(response.status_code)]
+        schema = schema["content"]["application/json"]["schema"]
+        Draft202012Validator({**schema, "components": document["components"]}).validate(response.get_json())
+        assert response.status_code < 300, response.get_json()
+        return response.get_json()
+
+    field = checked("POST", fields, "/v2/locations/{locationId}/customFields",
+                    {"name": "Size", "dataType": "RADIO", "picklistOptions": ["S", "M"]})["customField"]
+    checked("GET", fields, "/v2/locations/{locationId}/customFields")
+    checked("PUT", f"{fields}/{field['id']}", "/v2/locations/{locationId}/customFields/{id}", {"position": 2})
+    created = checked("POST", "/v2/contacts/", "/v2/contacts/", {
+        "firstName": "Sam", "email": "sam@example.com", "gender": "other", "customFields": [{"id": field["id"], "value": "M"}],
+        "dndSettings": {"Call": {"status": "permanent", "message": "no calls"}},
+        "inboundDndSettings": {"all": {"status": "active"}}})["contact"]
+    checked("GET", "/v2/contacts/search/duplicate?email=sam@example.com", "/v2/contacts/search/duplicate")
+    checked("GET", "/v2/contacts/search/duplicate?email=none@example.com", "/v2/contacts/search/duplicate")
+    note = checked("POST", f"/v2/contacts/{contact}/notes", "/v2/contacts/{contactId}/notes", {"body": "hi"})["note"]
+    checked("GET", f"/v2/contacts/{contact}/notes", "/v2/contacts/{contactId}/notes")
+    checked("DELETE", f"/v2/contacts/{contact}/notes/{note['id']}", "/v2/contacts/{contactId}/notes/{id}")
+    task = checked("POST", f"/v2/contacts/{contact}/tasks", "/v2/contacts/{contactId}/tasks",
+                   {"title": "T", "dueDate": "2026-12-01T09:00:00Z"})["task"]
+    checked("PUT", f"/v2/contacts/{contact}/tasks/{task['id']}/completed",
+            "/v2/contacts/{contactId}/tasks/{taskId}/completed", {"completed": True})
+    checked("GET", f"/v2/contacts/{contact}/tasks", "/v2/contacts/{contactId}/tasks")
+    checked("POST", f"/v2/contacts/{created['id']}/tags", "/v2/contacts/{contactId}/tags", {"tags": ["a"]})
+    checked("DELETE", f"{fields}/{field['id']}", "/v2/locations/{locationId}/customFields/{id}")

@@ -76,6 +76,7 @@ def test_v2_link_crud(api, keys, crm_data, tenants):
     assert api("GET", f"/v2/links/id/{link['id']}?{loc(tenants)}", keys.north).get_json() == {"link": link}
     assert link in api("GET", f"/v2/links/?{loc(tenants)}", keys.north).get_json()["links"]
     updated = api("PUT", f"/v2/links/{link['id']}", keys.north, body={"name": "Promo 2"})
+    assert updated.status_code == 201  # as HighLevel's spec says
     assert updated.get_json()["link"]["name"] == "Promo 2"
     assert updated.get_json()["link"]["redirectTo"] == "https://example.com/p"
     for bad in ({"redirectTo": "javascript:alert(1)"}, {"name": ""}, {"redirectTo": None}, {"name": 3}):
@@ -83,7 +84,8 @@ def test_v2_link_crud(api, keys, crm_data, tenants):
         assert response.status_code == 422 and list(bad)[0] in response.get_json()["message"]
     missing = api("POST", "/v2/links/", keys.north, body={"name": "no target"})
     assert missing.status_code == 422 and "redirectTo is required" in missing.get_json()["message"]
-    assert api("DELETE", f"/v2/links/{link['id']}", keys.north).get_json() == {"succeeded": True}
+    deleted = api("DELETE", f"/v2/links/{link['id']}", keys.north)
+    assert (deleted.status_code, deleted.get_json()) == (201, {"succeeded": True, "succeded": True})
     gone = api("GET", f"/v2/links/id/{link['id']}", keys.north)
     assert gone.status_code == 404 and gone.get_json()["message"] == "Link not found"
 
@@ -93,9 +95,9 @@ def test_v2_agency_key_manages_a_locations_links(api, keys, crm_data, tenants):
                   body={"locationId": tenants.south.api_id, "name": "S", "redirectTo": "https://example.com/s"})
     assert created.status_code == 201
     link_id = created.get_json()["link"]["id"]
-    assert api("PUT", f"/v2/links/{link_id}?{loc(tenants, 'south')}", keys.agency, body={"name": "S2"}).status_code == 200
+    assert api("PUT", f"/v2/links/{link_id}?{loc(tenants, 'south')}", keys.agency, body={"name": "S2"}).status_code == 201
     assert api("DELETE", f"/v2/links/{link_id}?{loc(tenants, 'north')}", keys.agency).status_code == 404
-    assert api("DELETE", f"/v2/links/{link_id}?{loc(tenants, 'south')}", keys.agency).status_code == 200
+    assert api("DELETE", f"/v2/links/{link_id}?{loc(tenants, 'south')}", keys.agency).status_code == 201
 
 
 def test_v2_locations(api, keys, crm_data, tenants):
