@@ -7,7 +7,7 @@ appended to MIGRATIONS, written with `playhouse.migrate` so it runs on both
 databases.
 """
 
-from peewee import IntegerField
+from peewee import IntegerField, SqliteDatabase
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import ALL_MODELS
@@ -56,7 +56,7 @@ def current_version():
 
 def _migrator():
     database = db.obj
-    if database.__class__.__name__.startswith("Sqlite"):
+    if isinstance(database, SqliteDatabase):  # pooled or not
         return SqliteMigrator(database)
     return PostgresqlMigrator(database)
 
