@@ -15,7 +15,8 @@ from tests.browser.conftest import DESKTOP, PHONE
 AXE = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js").read_text()
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 SIZES = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
-DOCS = ["/docs/", "/docs/authentication", "/docs/guides", "/docs/best-practices", "/docs/reference", "/docs/reference/v1"]
+DOCS = ["/docs/", "/docs/authentication", "/docs/guides", "/docs/best-practices", "/docs/sdks", "/docs/reference",
+        "/docs/reference/v1"]
 
 
 def violations(page):

@@ -178,7 +178,7 @@ def test_on_a_phone_no_page_scrolls_sideways_and_the_bell_fits(page, sign_in, te
     apikeys.create(agency_id=tenants.acme.id, name="A rather long agency key name that wraps " * 2)
     sign_in("admin@acme.test")
     for path in ("/settings/api-keys", "/settings/audit-log", "/notifications/", "/docs/", "/docs/reference",
-                 "/docs/authentication", "/docs/guides", "/docs/best-practices", f"/activity/{tenants.north.api_id}", "/activity/"):
+                 "/docs/authentication", "/docs/guides", "/docs/best-practices", "/docs/sdks", f"/activity/{tenants.north.api_id}", "/activity/"):
         page.goto(path)
         assert no_sideways_scroll(page), path
     page.goto("/settings/api-keys")
