@@ -33,10 +33,6 @@ AUTH_MESSAGES = {
 # --- per request ---------------------------------------------------------------------
 
 
-def _redacted(text):
-    return re.sub(tokens.SCANNER_REGEX, "[key]", text)
-
-
 def _bearer_token():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
@@ -47,7 +43,7 @@ def _refuse(problem, key):
     ip = client_ip()
     log.warning(
         "API authentication failed: %s, %s %s from %s%s",
-        problem, request.method, _redacted(request.path), ip, f" (key {key.hint})" if key else "",
+        problem, request.method, tokens.redact(request.path), ip, f" (key {key.hint})" if key else "",
     )
     if problem == apikeys.Authentication.MALFORMED:
         # Refused without touching the database or Redis: a malformed token cannot
