@@ -68,6 +68,7 @@ def create_app(test_config=None):
         dashboard,
         docs,
         errors,
+        health,
         keys,
         notifications,
         public,
@@ -77,6 +78,7 @@ def create_app(test_config=None):
     filters.init_app(app)
     layout.init_app(app)
     app.register_blueprint(errors.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(notifications.bp)
