@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from keyhouse import config
 from keyhouse.extensions import csrf, htmx, login_manager
 from keyhouse.models import User, db, open_database
-from keyhouse.web import filters, layout, security
+from keyhouse.web import filters, layout, observe, security
 
 
 def create_app(test_config=None):
@@ -74,6 +74,7 @@ def create_app(test_config=None):
         public,
     )
 
+    observe.init_app(app)
     security.init_app(app)
     filters.init_app(app)
     layout.init_app(app)

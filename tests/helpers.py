@@ -20,6 +20,13 @@ PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
 
 VERSION = "2021-07-28"  # the Version header the API tests send
 
+def error_body(response):
+    """An API error body without its requestId, once that is checked to be the response's X-Request-Id."""
+    body = response.get_json()
+    assert body.pop("requestId") == response.headers["X-Request-Id"]
+    return body
+
+
 def csrf_token(client, path="/login"):
     """The CSRF token a page hands the browser (its meta tag)."""
     html = client.get(path).get_data(as_text=True)
