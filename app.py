@@ -70,6 +70,7 @@ def create_app(test_config=None):
         errors,
         health,
         keys,
+        metrics,
         notifications,
         public,
     )
@@ -80,6 +81,7 @@ def create_app(test_config=None):
     layout.init_app(app)
     app.register_blueprint(errors.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(notifications.bp)

@@ -101,6 +101,7 @@ def from_environment():
         "LOGIN_FAILURE_LIMIT": _int("LOGIN_FAILURE_LIMIT", 10),
         "FORM_POST_LIMIT": _int("FORM_POST_LIMIT", 30),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),  # /metrics is off while unset
         "LOG_FORMAT": _choice("LOG_FORMAT", "text", ("text", "json")),
     }
 

@@ -11,8 +11,11 @@ Basic-auth user and the referrer's query are dropped, and anything that looks
 like a key in the path, the referrer or the user agent reads "[key]".
 """
 
+import glob
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 from gunicorn.glogging import Logger
 
@@ -77,3 +80,32 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+# Metrics (keyhouse/metrics.py): the workers count requests in prometheus_client's
+# multiprocess mode, in files of one folder, so any worker's /metrics sums them all.
+_made_metrics_folder = None
+
+
+def on_starting(server):
+    """Before any worker starts: a clean metrics folder (PROMETHEUS_MULTIPROC_DIR, else a private one)."""
+    global _made_metrics_folder
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for stale in glob.glob(os.path.join(folder, "*.db")):  # the figures of an earlier run
+            os.remove(stale)
+    else:
+        folder = _made_metrics_folder = tempfile.mkdtemp(prefix="keyhouse-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_folder:
+        shutil.rmtree(_made_metrics_folder, ignore_errors=True)

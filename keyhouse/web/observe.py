@@ -21,6 +21,7 @@ import uuid
 
 from flask import current_app, g, has_request_context, request, request_finished, request_started
 
+from keyhouse import metrics
 from keyhouse.keys.tokens import redact
 from keyhouse.web.params import client_ip
 
@@ -67,7 +68,10 @@ def _finish(sender, response, **extra):
     if "request_started" not in g:  # a request that failed before it started
         return
     response.headers[HEADER] = g.request_id
-    log.info("request", extra={"request_fields": fields(response)})
+    line = fields(response)
+    log.info("request", extra={"request_fields": line})
+    route = request.url_rule.rule if request.url_rule else "(no route)"
+    metrics.record_request(route, request.method, response.status_code, line["duration_ms"] / 1000)
 
 
 class RequestFormatter(logging.Formatter):
