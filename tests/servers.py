@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 from tests.helpers import process_env
 
@@ -20,6 +21,18 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def eventually(check, timeout=WAIT, pause=0.05):
+    """Poll `check()` until it returns a true value, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {check.__doc__ or check}")
+        time.sleep(pause)
 
 
 class Process:
@@ -82,9 +95,10 @@ class Process:
 
 def gunicorn(settings, port=None, **env):
     """gunicorn with the shipped configuration serving `settings`' database and Redis; returns
-    (process, base URL) once it listens. WEB_CONCURRENCY=2 keeps it small but multi-process."""
+    (process, base URL) once it listens. WEB_CONCURRENCY=2 keeps it small but multi-process;
+    plain-HTTP cookies unless `env` says SESSION_COOKIE_SECURE=true."""
     port = port or free_port()
-    environment = process_env(settings, PYTHONUNBUFFERED="1", SESSION_COOKIE_SECURE="false", **{"WEB_CONCURRENCY": "2", **env})
+    environment = process_env(settings, **{"PYTHONUNBUFFERED": "1", "SESSION_COOKIE_SECURE": "false", "WEB_CONCURRENCY": "2", **env})
     process = Process(
         [sys.executable, "-m", "gunicorn", "--config", "python:keyhouse.gunicorn_conf",
          "--bind", f"127.0.0.1:{port}", "wsgi:app"],

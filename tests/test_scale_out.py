@@ -26,22 +26,10 @@ from keyhouse.keys import tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, Notification, db, utcnow
 from tests.helpers import PASSWORD, VERSION, bulk_keys, writes_locked
-from tests.servers import gunicorn, keyhouse_process
+from tests.servers import eventually, gunicorn, keyhouse_process
 
 WAIT = 120  # seconds the processes get to finish their work
 RECIPIENTS = 3  # of a north key: its creator (north's admin), the agency admin, the agency user assigned to north
-
-
-def eventually(check, timeout=WAIT, pause=0.05):
-    """Poll `check()` until it returns a true value, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {check.__doc__ or check}")
-        time.sleep(pause)
 
 
 class Browser:
