@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from keyhouse import config
 from keyhouse.extensions import csrf, htmx, login_manager
 from keyhouse.models import User, db, open_database, use_database
-from keyhouse.web import filters, layout, security
+from keyhouse.web import filters, layout, observe, security
 
 
 def create_app(test_config=None):
@@ -70,15 +70,20 @@ def create_app(test_config=None):
         dashboard,
         docs,
         errors,
+        health,
         keys,
+        metrics,
         notifications,
         public,
     )
 
+    observe.init_app(app)
     security.init_app(app)
     filters.init_app(app)
     layout.init_app(app)
     app.register_blueprint(errors.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(notifications.bp)

@@ -9,7 +9,6 @@ import logging
 from flask import (
     Blueprint,
     current_app,
-    jsonify,
     make_response,
     render_template,
     request,
@@ -17,6 +16,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from keyhouse.web import jsonio
 from keyhouse.web.htmx import toast, wants_fragment
 
 log = logging.getLogger("keyhouse")
@@ -41,7 +41,7 @@ def _wants_json():
 def error_response(status, title, message):
     """The answer for an error: JSON, a toast with its message, or a page."""
     if _wants_json():
-        return jsonify(statusCode=status, error=title, message=message), status
+        return jsonio.error_response(status, message)
     if wants_fragment():
         response = make_response(render_template("errors/_message.html", title=title, message=message), status)
         return toast(response, message, "error")

@@ -13,12 +13,14 @@ unique index, conditional UPDATEs), so jobs are safe to run twice or at once.
 another time: the CLI's `keyhouse sweep --as-of` and the tests use it.
 """
 
+import collections
 import datetime
 import logging
+import time
 
 from rq import Retry
 
-from keyhouse import audit
+from keyhouse import audit, metrics
 from keyhouse.keys import apikeys, lifecycle
 from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
 
@@ -55,6 +57,7 @@ def sweep(as_of=None):
     of keys handed to each job function.
     """
     with job_context() as app:
+        started = time.perf_counter()
         now = _time(as_of)
         rq_queue = queue(app)
         lease_until = now + LEASE
@@ -76,6 +79,7 @@ def sweep(as_of=None):
                 if len(claimed) < BATCH:
                     break
         log.info("sweep as of %s: %s", as_of or "now", counts)
+        metrics.record_sweep(app, time.perf_counter() - started, counts)
         return counts
 
 
@@ -138,16 +142,20 @@ def _notify(key, kind, users, message, now, threshold_days):
 
 
 def _each(action, key_ids, as_of, handle):
-    """Run `handle(key, now)` for each key that `action` is still due for; reschedule the others."""
-    with job_context():
+    """Run `handle(key, now)` for each key that `action` is still due for; reschedule the others.
+
+    What the handlers report they did ({counter: amount}) is added to the jobs' metrics."""
+    with job_context() as app:
         now = _time(as_of)
         keys = _keys(key_ids)
         log.info("%s: %d key(s) as of %s", action, len(keys), now)
+        done = collections.Counter()
         for key in keys:
             if lifecycle.rule().next_step(key, now).action == action:
-                handle(key, now)
+                done.update(handle(key, now) or {})
             else:
                 _reschedule(key, now)
+        metrics.count_jobs(app, **done)
 
 
 def warn(key_ids, as_of=None):
@@ -175,11 +183,12 @@ def _warn_one(key, now):
             .execute()
         )
         if not current:
-            return
+            return None
         new = _notify(key, Notification.WARNING, users, rule.warning_message(key, days, now), now, days)
         if new or not users:
             detail = f"{days} day(s) before deletion; {new} recipient(s)"
             audit.record("warn", agency_id=key.agency_id, key=key, detail=detail)
+    return {"warnings_sent": new}
 
 
 def expire(key_ids, as_of=None):
@@ -200,8 +209,10 @@ def _expire_one(key, now):
             & (ApiKey.warned_period == ApiKey.activity_at)
             & (ApiKey.delete_after <= now)
         )
-        if apikeys.delete(key, action="expire", only_if=still_unused):
-            _notify(key, Notification.DELETED, users, lifecycle.deleted_message(key, now), now, 0)
+        if not apikeys.delete(key, action="expire", only_if=still_unused):
+            return None
+        sent = _notify(key, Notification.DELETED, users, lifecycle.deleted_message(key, now), now, 0)
+    return {"keys_expired": 1, "deletion_notices_sent": sent}
 
 
 def finish_roll(key_ids, as_of=None):

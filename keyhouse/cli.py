@@ -70,6 +70,25 @@ def db_upgrade():
     click.echo("\n".join(done) if done else "schema is up to date")
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup(path):
+    """Copy the database to PATH while Keyhouse runs (SQLite; for PostgreSQL it says how to use pg_dump)."""
+    from peewee import SqliteDatabase
+
+    from keyhouse.backup import BackupError, pg_dump_guidance, sqlite_backup
+
+    app = _database_only()
+    if not isinstance(db.obj, SqliteDatabase):
+        click.echo(pg_dump_guidance(app.config["DATABASE_URL"], path))
+        sys.exit(2)
+    try:
+        size = sqlite_backup(db.obj.database, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up {db.obj.database} to {os.path.abspath(path)} ({size} bytes)")
+
+
 @main.command("create-agency")
 @click.argument("name")
 def create_agency(name):

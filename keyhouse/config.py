@@ -47,6 +47,13 @@ def _int(name, default, minimum=1):
     return number
 
 
+def _choice(name, default, choices):
+    value = _env(name, default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _warn_days(inactivity_days):
     raw = _env("WARN_DAYS", "15,7,1")
     try:
@@ -98,6 +105,8 @@ def from_environment():
         "LOGIN_FAILURE_LIMIT": _int("LOGIN_FAILURE_LIMIT", 10),
         "FORM_POST_LIMIT": _int("FORM_POST_LIMIT", 30),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),  # /metrics is off while unset
+        "LOG_FORMAT": _choice("LOG_FORMAT", "text", ("text", "json")),
     }
 
 

@@ -161,8 +161,8 @@ def run(host, port):
             Child(
                 "web",
                 [
-                    python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-                    "--threads", "4", "--graceful-timeout", "5", "--no-control-socket", "--access-logfile", "-", "wsgi:app",
+                    python, "-m", "gunicorn", "--config", "python:keyhouse.gunicorn_conf",
+                    "--bind", f"{host}:{port}", "--workers", "2", "--graceful-timeout", "5", "wsgi:app",
                 ],
                 env,
             )

@@ -1,15 +1,19 @@
 """What several test modules share: the fixture password, sign-in, aged keys, the CLI, stored text."""
 
+import contextlib
 import datetime
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from urllib.parse import quote
 
+import psycopg2
 from werkzeug.security import generate_password_hash
 
-from keyhouse.keys import apikeys
+from keyhouse.keys import apikeys, tokens
+from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, db
 
 PASSWORD = "correct horse battery"
@@ -19,6 +23,13 @@ PASSWORD = "correct horse battery"
 PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
 
 VERSION = "2021-07-28"  # the Version header the API tests send
+
+def error_body(response):
+    """An API error body without its requestId, once that is checked to be the response's X-Request-Id."""
+    body = response.get_json()
+    assert body.pop("requestId") == response.headers["X-Request-Id"]
+    return body
+
 
 def csrf_token(client, path="/login"):
     """The CSRF token a page hands the browser (its meta tag)."""
@@ -55,6 +66,46 @@ def aged_key(name, *, agency, location=None, actor=None, clock=T0, **fields):
     key, _ = apikeys.create(agency_id=agency.id, location_id=location.id if location else None, name=name, actor=actor)
     ApiKey.update(activity_at=clock, created_at=clock, **fields).where(ApiKey.id == key.id).execute()
     return ApiKey.get_by_id(key.id)
+
+
+def bulk_keys(tenants, count, clock=T0):
+    """`count` location keys of north, made by its location admin, last used at `clock` (inserted in bulk)."""
+    rows = [
+        {
+            "agency": tenants.acme.id,
+            "location": tenants.north.id,
+            "kind": tokens.LOCATION,
+            "name": f"Bulk {number}",
+            "unique_name": f"location:{tenants.north.id}/bulk {number}",
+            "digest": f"{number:064x}",
+            "hint": "khl_bulk…",
+            "scopes": " ".join(KIND_SCOPES[tokens.LOCATION]),
+            "created_by": tenants.location_admin.id,
+            "created_at": clock,
+            "activity_at": clock,
+        }
+        for number in range(count)
+    ]
+    with db.atomic():
+        for start in range(0, count, 1000):
+            ApiKey.insert_many(rows[start:start + 1000]).execute()
+
+
+
+@contextlib.contextmanager
+def writes_locked(database_url, table):
+    """Hold a lock that makes writes to `table` wait (on SQLite: every write)."""
+    if database_url.startswith("sqlite"):
+        holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # no other connection may write
+    else:
+        holder = psycopg2.connect(database_url)
+        holder.cursor().execute(f"LOCK TABLE {table} IN SHARE MODE")  # writes wait
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
 
 
 def all_stored_text():

@@ -1,26 +1,21 @@
 """The lifecycle under real worker processes: concurrent sweeps, and a worker killed mid-job."""
 
-import contextlib
 import os
 import queue as lines_queue
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 
-import psycopg2
 from peewee import fn
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from jobs import queue
 from jobs import sweep as jobs
-from keyhouse.keys import tokens
-from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, Notification, db
-from tests.helpers import aged_key, day, process_env
+from tests.helpers import aged_key, bulk_keys, day, process_env, writes_locked
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAIT = 120  # seconds a worker process may take
@@ -36,29 +31,6 @@ def worker_process(settings):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )
-
-
-def bulk_keys(tenants, count):
-    """`count` location keys of north, made by its location admin, last used on day 0."""
-    rows = [
-        {
-            "agency": tenants.acme.id,
-            "location": tenants.north.id,
-            "kind": tokens.LOCATION,
-            "name": f"Bulk {number}",
-            "unique_name": f"location:{tenants.north.id}/bulk {number}",
-            "digest": f"{number:064x}",
-            "hint": "khl_bulk…",
-            "scopes": " ".join(KIND_SCOPES[tokens.LOCATION]),
-            "created_by": tenants.location_admin.id,
-            "created_at": day(0),
-            "activity_at": day(0),
-        }
-        for number in range(count)
-    ]
-    with db.atomic():
-        for start in range(0, count, 1000):
-            ApiKey.insert_many(rows[start:start + 1000]).execute()
 
 
 def test_four_workers_sweeping_at_once_deliver_each_warning_exactly_once(app, settings, tenants):
@@ -89,22 +61,6 @@ def test_four_workers_sweeping_at_once_deliver_each_warning_exactly_once(app, se
         assert AuditEvent.select().where(AuditEvent.action == "warn").count() == KEYS
 
 
-@contextlib.contextmanager
-def notifications_locked(database_url):
-    """Hold a lock that makes every write to the notification table wait."""
-    if database_url.startswith("sqlite"):
-        holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")  # no other connection may write
-    else:
-        holder = psycopg2.connect(database_url)
-        holder.cursor().execute("LOCK TABLE notification IN SHARE MODE")  # inserts wait
-    try:
-        yield
-    finally:
-        holder.rollback()
-        holder.close()
-
-
 def wait_for_line(process, text):
     """The first line of `process`'s output containing `text` (read without sleeping)."""
     found = lines_queue.Queue()
@@ -129,7 +85,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_nothing_happens_twice(app, se
     work = queue(app)
     (killed_job_id,) = work.job_ids
 
-    with notifications_locked(settings["DATABASE_URL"]):
+    with writes_locked(settings["DATABASE_URL"], "notification"):
         worker = worker_process(settings)
         # The work horse (its own process group) runs the job; its writes wait for the lock.
         line = wait_for_line(worker, "keyhouse.jobs: warn: 1 key(s)")

@@ -12,7 +12,7 @@ import re
 
 from flask import g, request
 
-from keyhouse import audit, ratelimit
+from keyhouse import audit, metrics, ratelimit
 from keyhouse.crm import inputs
 from keyhouse.keys import apikeys, tokens
 from keyhouse.models import Location
@@ -34,10 +34,6 @@ AUTH_MESSAGES = {
 # --- per request ---------------------------------------------------------------------
 
 
-def _redacted(text):
-    return re.sub(tokens.SCANNER_REGEX, "[key]", text)
-
-
 def _bearer_token():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
@@ -46,9 +42,10 @@ def _bearer_token():
 def _refuse(problem, key):
     """Log a failed authentication (never the token), count well-formed ones per IP, answer 401."""
     ip = client_ip()
+    metrics.record_auth_failure(problem)
     log.warning(
         "API authentication failed: %s, %s %s from %s%s",
-        problem, request.method, _redacted(request.path), ip, f" (key {key.hint})" if key else "",
+        problem, request.method, tokens.redact(request.path), ip, f" (key {key.hint})" if key else "",
     )
     if problem == apikeys.Authentication.MALFORMED:
         # Refused without touching the database or Redis: a malformed token cannot
@@ -95,6 +92,7 @@ def guard():
     usage = ratelimit.hit(key.id)
     g.api_usage = usage
     if usage.limited:
+        metrics.record_rate_limited()
         raise ApiError(429, f"Rate limit exceeded; retry after {usage.retry_after} seconds")
     if route_.kind and key.kind != route_.kind:
         if route_.kind == tokens.LOCATION:

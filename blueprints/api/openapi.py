@@ -107,8 +107,9 @@ def components():
             }
         },
         "schemas": {
-            "Error": _object({"statusCode": {"type": "integer"}, "error": _string(), "message": _string()},
-                             ("statusCode", "error", "message")),
+            "Error": _object({"statusCode": {"type": "integer"}, "error": _string(), "message": _string(),
+                              "requestId": _string()},
+                             ("statusCode", "error", "message", "requestId")),
             "Contact": _object({"id": ident, "locationId": ident, **_nullable_fields(inputs.CONTACT_FIELDS),
                                 "dateAdded": time, "dateUpdated": time}),
             "Workflow": _object({"id": ident, "name": _string(), "status": {"enum": ["draft", "published"]},

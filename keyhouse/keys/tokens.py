@@ -29,6 +29,10 @@ KEY_LENGTH = 4 + BODY_LENGTH + CHECKSUM_LENGTH
 # For secret scanners (published in the developer docs).
 SCANNER_REGEX = r"\bkh[al]_[0-9A-Za-z]{38}\b"
 _SHAPE = re.compile(r"kh[al]_[0-9A-Za-z]{38}")
+# What log lines hide: anything that starts like a key, whole or not (a truncated or
+# mistyped key is still most of a secret).
+_LOOKALIKE = re.compile(r"kh[al]_[0-9A-Za-z]{8,}")
+
 
 _PAIRS = [high + low for high in ALPHABET for low in ALPHABET]  # two base62 digits, by value 0..3843
 
@@ -60,6 +64,11 @@ def kind_of(token):
 def looks_like(token):
     """True for a key's shape (prefix, length, alphabet) whatever its checksum."""
     return isinstance(token, str) and _SHAPE.fullmatch(token) is not None
+
+
+def redact(text):
+    """`text` with everything that looks like a key replaced by "[key]" (for log lines)."""
+    return _LOOKALIKE.sub("[key]", text)
 
 
 def digest(token):

@@ -5,6 +5,8 @@ import json
 from flask import jsonify, request
 from werkzeug.http import HTTP_STATUS_CODES
 
+from keyhouse.web.observe import request_id
+
 
 class ApiError(Exception):
     """Answer the request with `status` and the contract's error body naming the problem."""
@@ -20,8 +22,10 @@ def not_found(thing):
 
 
 def error_response(status, message):
-    """The contract's error body: {"statusCode", "error", "message"}."""
-    response = jsonify(statusCode=status, error=HTTP_STATUS_CODES.get(status, "Error"), message=message)
+    """The contract's error body: {"statusCode", "error", "message", "requestId"} (the id to quote to support)."""
+    response = jsonify(
+        statusCode=status, error=HTTP_STATUS_CODES.get(status, "Error"), message=message, requestId=request_id()
+    )
     response.status_code = status
     return response
 

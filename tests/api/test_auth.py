@@ -9,7 +9,7 @@ from blueprints.api.common import ROUTES
 from keyhouse.keys import apikeys, tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, db
-from tests.helpers import VERSION
+from tests.helpers import VERSION, error_body
 
 ALL_ROUTES = sorted(ROUTES.values(), key=lambda route: (route.version, route.rule, route.method))
 
@@ -61,7 +61,7 @@ def refuses_bad_keys(route, api, keys, crm_data, tenants):
     for key, message in cases:
         response = api(route.method, path, key, body=body_for(route))
         assert response.status_code == 401, (route.path, key, response.get_json())
-        assert response.get_json() == {"statusCode": 401, "error": "Unauthorized", "message": message}
+        assert error_body(response) == {"statusCode": 401, "error": "Unauthorized", "message": message}
         assert response.headers["X-RateLimit-Max"] == "100"
 
 
@@ -92,7 +92,7 @@ def test_every_route_needs_its_scope(api, tenants, crm_data):
         token = tokens_by_scope[route.kind or tokens.LOCATION, route.scope]
         response = api(route.method, sample_path(route, crm_data, tenants), token, body=body_for(route))
         assert response.status_code == 403, route.path
-        assert response.get_json() == {
+        assert error_body(response) == {
         "statusCode": 403, "error": "Forbidden", "message": f"This key is not authorized for {route.scope}",
     }
 

@@ -3,6 +3,7 @@
 import pytest
 
 from keyhouse.models import Contact, Enrollment, db
+from tests.helpers import error_body
 
 
 def v2(path, tenants, location="north"):
@@ -38,7 +39,7 @@ def test_v1_contact_lifecycle(api, keys, crm_data, tenants):
     assert deleted.status_code == 200 and deleted.get_json() == {}
     missing = api("GET", f"/v1/contacts/{contact['id']}", keys.north)
     assert missing.status_code == 404
-    assert missing.get_json() == {"statusCode": 404, "error": "Not Found", "message": "Contact not found"}
+    assert error_body(missing) == {"statusCode": 404, "error": "Not Found", "message": "Contact not found"}
 
 
 def test_v2_contact_lifecycle(api, keys, crm_data, tenants):

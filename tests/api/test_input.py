@@ -3,6 +3,7 @@
 import pytest
 
 from keyhouse.models import Contact, Location, TriggerLink, db
+from tests.helpers import error_body
 
 
 def contact_count():
@@ -16,7 +17,7 @@ def test_malformed_json_is_400(api, keys, crm_data, path, raw):
     before = contact_count()
     response = api("POST", path, keys.north, body=raw.encode("latin-1"))
     assert response.status_code == 400
-    assert response.get_json() == {"statusCode": 400, "error": "Bad Request", "message": "The body is not valid JSON"}
+    assert error_body(response) == {"statusCode": 400, "error": "Bad Request", "message": "The body is not valid JSON"}
     assert contact_count() == before
 
 

@@ -1,0 +1,67 @@
+"""gunicorn with the shipped configuration: it serves Keyhouse, and its access log never carries a key."""
+
+import base64
+import urllib.error
+import urllib.request
+
+from keyhouse.keys import apikeys
+from keyhouse.models import db
+from tests.helpers import VERSION
+from tests.servers import gunicorn
+
+
+def call(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_the_access_log_never_carries_a_key_from_the_path_the_query_or_credentials(app, settings, tenants):
+    with db.connection_context():
+        _, key = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="Logged")
+    truncated = key[:20]  # a mistyped key is still most of a secret
+    server, base = gunicorn(settings)
+    try:
+        bearer = {"Authorization": f"Bearer {key}", "Version": VERSION}
+        assert call(f"{base}/v1/contacts/", bearer)[0] == 200
+        # The key where it does not belong: in the path, the query string, Basic auth,
+        # the referrer and the user agent. Each is refused, and logged without it.
+        assert call(f"{base}/v1/contacts/{key}", bearer)[0] == 404
+        assert call(f"{base}/v1/contacts/{truncated}x", bearer)[0] == 404
+        assert call(f"{base}/v1/contacts/?apiKey={key}&page=1")[0] == 401
+        basic = base64.b64encode(f"{key}:".encode()).decode()
+        assert call(f"{base}/v1/contacts/", {"Authorization": f"Basic {basic}"})[0] == 401
+        assert call(f"{base}/login?next=/x", {"Referer": f"{base}/x/{key}?key={key}", "User-Agent": f"bot {key}"})[0] == 200
+        status, body = call(f"{base}/v2/nothing?key={key}")
+        assert status == 404 and key not in body.decode()
+    finally:
+        status = server.stop()  # SIGTERM: a graceful stop
+    assert status == 0, server.output
+
+    log = server.output
+    assert key not in log and truncated not in log and basic not in log
+    access = [line for line in log.splitlines() if '"GET /' in line]
+    assert len(access) == 7, log
+    assert '"GET /v1/contacts/ HTTP/1.1" 200' in access[0]
+    assert '"GET /v1/contacts/[key] HTTP/1.1" 404' in access[1]
+    assert '"GET /v1/contacts/[key] HTTP/1.1" 404' in access[2]  # the truncated one too
+    assert '"GET /v1/contacts/?… HTTP/1.1" 401' in access[3]
+    assert f'"{base}/x/[key]" "bot [key]"' in access[5]
+    assert '"GET /v2/nothing?… HTTP/1.1" 404' in access[6]
+
+
+def test_the_shipped_configuration_sizes_workers_from_the_cpu_count_and_lets_the_environment_override_it(monkeypatch):
+    import importlib
+    import multiprocessing
+
+    from keyhouse import gunicorn_conf
+
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    assert importlib.reload(gunicorn_conf).workers == 2 * multiprocessing.cpu_count() + 1
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("WEB_THREADS", "8")
+    reloaded = importlib.reload(gunicorn_conf)
+    assert (reloaded.workers, reloaded.threads) == (3, 8)
