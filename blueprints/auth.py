@@ -1,15 +1,15 @@
-"""Staff sign-in and sign-out."""
+"""Staff sign-in and sign-out (the sessions themselves: keyhouse/sessions.py)."""
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.security import generate_password_hash
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from keyhouse import ratelimit
+from keyhouse import ratelimit, sessions
 from keyhouse.models import User
 from keyhouse.web.htmx import render
 
@@ -66,7 +66,7 @@ def login():
         if user is None:
             User(password_hash=_DUMMY_HASH).check_password(form.password.data)
         elif user.is_active and user.check_password(form.password.data):
-            login_user(user, remember=form.remember.data)
+            sessions.start(user, remember=form.remember.data)
             return redirect(next_url or url_for("dashboard.index"))
         _login_failures(1)
         form.password.errors.append("Wrong email or password.")
@@ -78,6 +78,15 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    sessions.end_this()
     flash("You have been signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    ended = sessions.end_all(current_user.id)
+    sessions.end_this()
+    flash(f"You have been signed out everywhere ({ended} sign-in{'s' if ended != 1 else ''} ended).", "info")
     return redirect(url_for("auth.login"))

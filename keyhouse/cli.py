@@ -152,6 +152,45 @@ def create_user(agency_id, role, location_ids, name, password, email):
     click.echo(f"user {user.id}: {user.email} ({Role.LABELS[role]})")
 
 
+def _user(email):
+    user = User.by_email(email)
+    if user is None:
+        raise click.BadParameter(f"no user {User.normalize_email(email)}", param_hint="EMAIL")
+    return user
+
+
+@main.command("set-password")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.argument("email")
+def set_password(password, email):
+    """Change a user's password; every session and remember-me of theirs ends."""
+    from keyhouse.sessions import end_all
+
+    _database_only()
+    if len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    with db.connection_context(), db.atomic():
+        user = _user(email)
+        user.set_password(password)
+        user.save(only=[User.password_hash])
+        ended = end_all(user.id)
+    click.echo(f"password changed for {user.email}; {ended} sign-in(s) ended")
+
+
+@main.command("remove-user")
+@click.argument("email")
+def remove_user(email):
+    """Remove a member from their agency: they can no longer sign in, and every session of theirs ends."""
+    from keyhouse.sessions import end_all
+
+    _database_only()
+    with db.connection_context(), db.atomic():
+        user = _user(email)
+        User.update(is_member=False).where(User.id == user.id).execute()
+        ended = end_all(user.id)
+    click.echo(f"removed {user.email}; {ended} sign-in(s) ended")
+
+
 @main.command("seed-demo")
 def seed_demo_command():
     """Create the demo agency, its locations and one user per role."""

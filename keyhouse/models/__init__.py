@@ -12,11 +12,12 @@ from .crm import (
     Workflow,
 )
 from .keys import ApiKey, KeyStatus
+from .signins import SignIn
 from .tenancy import Agency, Location, Role, User, UserLocation
 
 ALL_MODELS = [
     Agency, Location, User, UserLocation, ApiKey, AuditEvent, Notification,
-    Contact, Workflow, Enrollment, Form, FormSubmission, TriggerLink, LinkClick,
+    Contact, Workflow, Enrollment, Form, FormSubmission, TriggerLink, LinkClick, SignIn,
 ]
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Location",
     "Notification",
     "Role",
+    "SignIn",
     "User",
     "UserLocation",
     "db",

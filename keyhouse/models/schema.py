@@ -22,9 +22,16 @@ def _initial(migrator):  # version 1: the tables as first released
     raise RuntimeError("version 1 is only ever created fresh")
 
 
+def _sign_ins(migrator):  # version 2: sign-ins the server can end (sessions and "Remember me")
+    from .signins import SignIn
+
+    db.create_tables([SignIn])
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
+    (2, "sign-ins table", _sign_ins),
 ]
 
 LATEST = MIGRATIONS[-1][0]
