@@ -6,26 +6,9 @@ import sys
 
 import click
 
-from keyhouse.config import ConfigError
+from keyhouse.config import ConfigError, unsigned_process_settings
 from keyhouse.models import Agency, Location, Role, User, UserLocation, db
 from keyhouse.services import StartupError, check_services
-
-
-def _cli_secret_key():
-    """The CLI and the workers sign nothing: without SECRET_KEY they use the one `keyhouse dev`
-    keeps in the instance folder, or a throwaway one. Only the web process requires it."""
-    import secrets
-
-    from keyhouse.config import from_environment
-
-    settings = from_environment()
-    if settings["SECRET_KEY"]:
-        return {}
-    path = os.path.join(settings["INSTANCE_PATH"], "secret_key")
-    if os.path.exists(path):
-        with open(path) as handle:
-            return {"SECRET_KEY": handle.read().strip()}
-    return {"SECRET_KEY": secrets.token_urlsafe(32)}
 
 
 def load_app(check=True, **overrides):
@@ -33,7 +16,7 @@ def load_app(check=True, **overrides):
     from app import create_app
 
     try:
-        app = create_app({**_cli_secret_key(), **overrides})
+        app = create_app({**unsigned_process_settings(), **overrides})
         if check:
             check_services(app)
     except (ConfigError, StartupError) as error:

@@ -94,3 +94,23 @@ def from_environment():
         "FORM_POST_LIMIT": _int("FORM_POST_LIMIT", 30),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
     }
+
+
+def unsigned_process_settings():
+    """Overrides for a process that signs nothing (the CLI, workers, cron): a SECRET_KEY when none is set.
+
+    Only the web process signs (sessions, CSRF tokens) and requires SECRET_KEY.
+    The others use the one `keyhouse dev` keeps in the instance folder, or a
+    throwaway one, so that `keyhouse worker`, `keyhouse cron` and a bare
+    `rq worker` run without it.
+    """
+    import secrets
+
+    settings = from_environment()
+    if settings["SECRET_KEY"]:
+        return {}
+    path = os.path.join(settings["INSTANCE_PATH"], "secret_key")
+    if os.path.exists(path):
+        with open(path) as handle:
+            return {"SECRET_KEY": handle.read().strip()}
+    return {"SECRET_KEY": secrets.token_urlsafe(32)}
