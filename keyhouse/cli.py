@@ -200,15 +200,12 @@ def _log_jobs():
 @main.command()
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 def worker(burst):
-    """Run an RQ worker (with RQ's scheduler) for Keyhouse's jobs."""
-    from rq import Worker
-
-    from jobs import queue
+    """Run an RQ worker (with RQ's scheduler) for Keyhouse's jobs; it waits out Redis outages."""
+    from jobs.runner import run_worker
 
     app = load_app()
     _log_jobs()
-    rq_worker = Worker([queue(app)], connection=app.extensions["redis"])
-    rq_worker.work(with_scheduler=True, burst=burst)
+    run_worker(app, burst=burst)
 
 
 @main.command()
@@ -244,13 +241,12 @@ def sweep(as_of):
 
 @main.command()
 def cron():
-    """Run RQ's cron scheduler with jobs/cron.py (it only enqueues)."""
-    from rq.cron import CronScheduler
+    """Run RQ's cron scheduler with jobs/cron.py (it only enqueues); it waits out Redis outages."""
+    from jobs.runner import run_cron
 
     app = load_app()
-    scheduler = CronScheduler(connection=app.extensions["redis"])
-    scheduler.load_config_from_file("jobs.cron")
-    scheduler.start()
+    _log_jobs()
+    run_cron(app)
 
 
 @main.command()
