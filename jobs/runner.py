@@ -54,8 +54,8 @@ def run_worker(app, burst=False):
             return
         except (RedisError, OSError) as error:
             log.warning("worker: stopped by a Redis error (%s)", type(error).__name__)
-        if worker._stop_requested or (burst and _reachable(redis)):
-            return
+        if worker._shutdown_requested_date is not None or (burst and _reachable(redis)):
+            return  # a signal asked it to stop (RQ records when), or a burst ran to its end
         if _reachable(redis):  # it quit for another reason: start again, but not in a tight loop
             time.sleep(1)
 

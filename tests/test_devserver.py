@@ -34,8 +34,9 @@ class Output:
             self._queue.put(line.rstrip("\n"))
         self._queue.put(None)
 
-    def wait_for(self, pattern):
-        for line in self.lines:
+    def wait_for(self, pattern, new=False):
+        """The first line matching `pattern`; with `new`, the first one not printed yet."""
+        for line in [] if new else self.lines:
             if re.search(pattern, line):
                 return line
         while True:
@@ -109,3 +110,35 @@ def test_dev_refuses_a_port_in_use(tmp_path):
         )
     assert result.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in result.stderr
+
+
+def test_dev_restarts_a_child_that_exits_and_keeps_the_others_running(tmp_path):
+    """Redis (the embedded Valkey) or cron dying must not take the dashboard and the API down."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    env["INSTANCE_PATH"] = str(tmp_path / "instance")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keyhouse.cli", "dev", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output = Output(process)
+    try:
+        base = output.wait_for(r"Keyhouse is running at (http://\S+)").split(" at ")[1]
+        password = output.wait_for(r"password for all: ").split(": ")[1].rstrip("):")
+        pids = dict(re.findall(r"(\w+) \(pid (\d+)\)", output.wait_for(r"^Processes: ")))
+        output.wait_for(r"^worker \| .*Successfully completed jobs\.sweep\.sweep")
+
+        os.killpg(int(pids["valkey"]), signal.SIGKILL)
+        output.wait_for(r"^valkey exited with status -9; restarting it")
+        output.wait_for(r"^valkey restarted \(pid \d+\)")
+        assert process.poll() is None
+        assert sign_in(base, "admin@demo.test", password).status == 200  # web never went away
+
+        os.killpg(int(pids["cron"]), signal.SIGKILL)
+        output.wait_for(r"^cron exited with status -9; restarting it")
+        output.wait_for(r"^  cron \| .*Enqueued job sweep", new=True)  # the new cron, on the restarted Valkey
+        output.wait_for(r"^worker \| .*Successfully completed jobs\.sweep\.sweep", new=True)  # the same worker
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
