@@ -7,6 +7,11 @@ Redis only ever holds counters keyed by ids and IPs, never a key.
 If Redis cannot be reached the API keeps answering (fail open): limits and
 failure counts are off until it returns. That is logged once when it happens
 and once when Redis is back, not on every request.
+
+A request never waits long for Redis: its calls have a short timeout
+(REQUEST_TIMEOUT), and after a failure Redis is not asked again for
+BREAKER_SECONDS (a circuit breaker, per process), so a hung or dead Redis
+costs one short wait every few seconds, not one per request.
 """
 
 import dataclasses
@@ -16,11 +21,15 @@ import math
 import time
 
 from flask import current_app
+from redis import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 log = logging.getLogger("keyhouse.ratelimit")
 
 FAILURE_WINDOW_SECONDS = 600  # failed authentications are counted per IP over 10 minutes
+REQUEST_TIMEOUT = 0.25  # seconds a request waits for Redis to connect or answer
+BREAKER_SECONDS = 5  # after a failure, requests skip Redis this long
+_clock = time.monotonic
 
 
 @dataclasses.dataclass
@@ -61,16 +70,33 @@ def limits():
     )
 
 
+def _request_client(app):
+    """The app's Redis client with the request path's short timeouts (same server, own pool)."""
+    source = app.extensions.get("redis")
+    cached = app.extensions.get("redis_requests")
+    if source is None:
+        return None
+    if cached is None or cached[0] is not source:
+        pool = source.connection_pool
+        kwargs = {**pool.connection_kwargs, "socket_timeout": REQUEST_TIMEOUT, "socket_connect_timeout": REQUEST_TIMEOUT}
+        client = Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
+        cached = app.extensions["redis_requests"] = (source, client)
+    return cached[1]
+
+
 def _redis_call(work):
-    """work(redis) or None when Redis is unreachable; logs each change of reachability once."""
+    """work(redis) or None when Redis is unreachable or was a moment ago; logs each change of reachability once."""
     app = current_app._get_current_object()
-    health = app.extensions.setdefault("redis_health", {"down": False})
-    redis = app.extensions.get("redis")
+    health = app.extensions.setdefault("redis_health", {"down": False, "retry_at": 0.0})
+    if health["down"] and _clock() < health["retry_at"]:
+        return None  # the breaker is open: do not wait for a Redis that just failed
+    redis = _request_client(app)
     try:
         if redis is None:
             raise RedisError("REDIS_URL is not set")
         result = work(redis)
     except (RedisError, OSError) as error:
+        health["retry_at"] = _clock() + BREAKER_SECONDS
         if not health["down"]:
             health["down"] = True
             log.error("Redis is unreachable (%s): rate limits and failure counts are off until it returns",
