@@ -3,7 +3,7 @@
 import datetime
 
 from peewee import DatabaseProxy, Model
-from playhouse.db_url import connect
+from playhouse.db_url import connect, parse
 
 db = DatabaseProxy()
 
@@ -20,12 +20,31 @@ def utcnow():
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
+# PostgreSQL: give up connecting after this many seconds, and cancel any one
+# statement after this many milliseconds, so that a hung server cannot hold a
+# request (or a job) for ever. DATABASE_URL may set either itself
+# (?connect_timeout=10, ?options=-c%20statement_timeout%3D60000).
+PG_CONNECT_TIMEOUT = 5
+PG_STATEMENT_TIMEOUT_MS = 30_000
+
+
+def _postgres_timeouts(url):
+    parameters = parse(url)
+    options = parameters.get("options", "")
+    extra = {}
+    if "connect_timeout" not in parameters:
+        extra["connect_timeout"] = PG_CONNECT_TIMEOUT
+    if "statement_timeout" not in options:
+        extra["options"] = f"{options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()
+    return extra
+
+
 def open_database(url):
     """A peewee database for `url` (sqlite:///path or postgresql://...)."""
     if url.startswith("sqlite"):
         return connect(url, pragmas=SQLITE_PRAGMAS)
     if url.startswith(("postgres://", "postgresql://")):
-        return connect(url)
+        return connect(url, **_postgres_timeouts(url))
     raise ValueError("only sqlite:/// and postgresql:// URLs are supported")
 
 
