@@ -2,6 +2,7 @@
 
 import os
 
+import peewee
 from flask import Flask
 from redis import Redis
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -43,7 +44,10 @@ def create_app(test_config=None):
 
     @app.before_request
     def open_connection():
-        db.connect(reuse_if_open=True)
+        try:
+            db.connect(reuse_if_open=True)
+        except (peewee.OperationalError, peewee.InterfaceError):
+            pass  # pages that need no database still answer; the first query re-raises (errors.py: 503)
 
     @app.teardown_request
     def close_connection(exc):
