@@ -4,6 +4,8 @@ Input is checked by inputs.py before anything is written, and every change
 runs in one transaction: nothing is ever half-written.
 """
 
+from peewee import PostgresqlDatabase
+
 from keyhouse.crm.inputs import (
     CONTACT_FIELDS,
     LINK_FIELDS,
@@ -78,7 +80,16 @@ def delete_contact(contact):
 
 
 def existing_contact(location, email=None, phone=None):
-    """The contact an upsert or a form submission updates: by email first, then by phone."""
+    """The contact an upsert or a form submission updates: by email first, then by phone.
+
+    Call it inside the transaction that creates the contact when there is none:
+    it makes the location's upserts take turns (PostgreSQL: a row lock on the
+    location; SQLite: every write transaction begins IMMEDIATE), so concurrent
+    upserts of one email or phone make one contact, not several.
+    """
+    if isinstance(db.obj, PostgresqlDatabase):
+        location_id = getattr(location, "id", location)
+        Location.select(Location.id).where(Location.id == location_id).for_update().execute()
     return (email and Contact.by_email(location, email)) or (phone and Contact.by_phone(location, phone)) or None
 
 
@@ -104,14 +115,22 @@ def remove_tags(contact, tags):
 
 
 def enroll(contact, workflow, event_start_time=None):
-    """Add `contact` to `workflow` (again: its start time moves); returns the enrollment."""
+    """Add `contact` to `workflow` (again: its start time moves); returns the enrollment.
+
+    One statement (INSERT ... ON CONFLICT DO UPDATE), so concurrent enrolls of the
+    same pair make one enrollment and none fails on the unique index.
+    """
+    pair = (Enrollment.contact == contact) & (Enrollment.workflow == workflow)
     with db.atomic():
-        enrollment = Enrollment.get_or_none((Enrollment.contact == contact) & (Enrollment.workflow == workflow))
-        if enrollment is None:
-            return Enrollment.create(contact=contact, workflow=workflow, event_start_time=event_start_time)
-        enrollment.event_start_time = event_start_time
-        enrollment.save()
-        return enrollment
+        (
+            Enrollment.insert(contact=contact, workflow=workflow, event_start_time=event_start_time)
+            .on_conflict(
+                conflict_target=[Enrollment.contact, Enrollment.workflow],
+                update={Enrollment.event_start_time: event_start_time},
+            )
+            .execute()
+        )
+        return Enrollment.get(pair)
 
 
 def unenroll(contact, workflow):
