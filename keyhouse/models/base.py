@@ -1,6 +1,7 @@
 """The database handle every model uses, and how a URL becomes a connection."""
 
 import datetime
+import os
 
 from peewee import DatabaseProxy, Model
 from playhouse.db_url import connect, parse
@@ -39,9 +40,21 @@ def _postgres_timeouts(url):
     return extra
 
 
+def _private_sqlite_file(url):
+    """Create the SQLite file readable by its owner only (0600) before SQLite creates it with the umask's 0644.
+
+    SQLite gives its -wal and -shm files the same mode. A missing folder is left
+    for the connection to report.
+    """
+    path = parse(url).get("database") or ""
+    if path and path != ":memory:" and not os.path.exists(path) and os.path.isdir(os.path.dirname(path) or "."):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def open_database(url):
     """A peewee database for `url` (sqlite:///path or postgresql://...)."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         # IMMEDIATE: a transaction takes the write lock when it begins, so one that reads
         # and then writes waits (busy_timeout) instead of failing with "database is locked".
         return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
