@@ -93,7 +93,17 @@ def from_environment():
         "LOGIN_FAILURE_LIMIT": _int("LOGIN_FAILURE_LIMIT", 10),
         "FORM_POST_LIMIT": _int("FORM_POST_LIMIT", 30),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
+        "PUBLIC_URL": _public_url(),
     }
+
+
+def _public_url():
+    value = _env("PUBLIC_URL")
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")) or any(char.isspace() for char in value):
+        raise ConfigError(f"PUBLIC_URL must be an http:// or https:// URL, not {value!r}")
+    return value.rstrip("/")
 
 
 def unsigned_process_settings():

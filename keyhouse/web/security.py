@@ -1,4 +1,4 @@
-"""Security headers on every response, and the NUL check of dashboard input."""
+"""Security headers on every response (HSTS over HTTPS), and the NUL check of dashboard input."""
 
 from flask import abort, current_app, request
 
@@ -26,6 +26,8 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
+HSTS = "max-age=31536000"  # a year; not includeSubDomains: other hosts of the domain are not ours to decide
+
 _OWN_INPUT_CHECKS = "keyhouse.own_input_checks"
 
 
@@ -50,6 +52,8 @@ def security_headers(response):
     response.vary.add("HX-Request")
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
+    if request.is_secure:  # over HTTPS (or behind TRUSTED_PROXY_COUNT proxies that say so): stay on HTTPS
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 
