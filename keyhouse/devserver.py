@@ -198,7 +198,8 @@ def run(host, port):
                 "web",
                 [
                     python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-                    "--threads", "4", "--graceful-timeout", "5", "--no-control-socket", "--access-logfile", "-", "wsgi:app",
+                    "--threads", "4", "--graceful-timeout", "5", "--no-control-socket", "--access-logfile", "-",
+                    "--logger-class", "keyhouse.web.accesslog.Logger", "wsgi:app",
                 ],
                 env,
             )

@@ -44,3 +44,47 @@ def test_public_url_names_the_server_in_the_docs_and_the_documents(settings):
     html = client.get("/docs/", headers={"Host": "evil.example"}).get_data(as_text=True)
     assert "https://keys.agency.example/v2/contacts/?locationId=" in html and "evil.example" not in html
     assert client.get("/v2/openapi.json").get_json()["servers"] == [{"url": "https://keys.agency.example"}]
+
+
+def test_the_gunicorn_access_log_never_shows_a_key(app, settings, tmp_path):
+    """A real gunicorn with the access log of `keyhouse dev` and the Procfile; keys sent in the wrong places."""
+    import base64
+    import subprocess
+    import sys
+    import urllib.request
+
+    from keyhouse.keys import tokens
+    from tests.scratch_db import process_env
+    from tests.test_devserver import Output, free_port
+
+    port = free_port()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    log = tmp_path / "access.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--access-logfile", str(log),
+         "--logger-class", "keyhouse.web.accesslog.Logger", "wsgi:app"],
+        cwd=root, env=process_env(settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output = Output(server)
+    key = tokens.generate(tokens.LOCATION)
+    try:
+        output.wait_for(r"Booting worker")
+        basic = base64.b64encode(f"{key}:".encode()).decode()
+        for path, headers in (
+            (f"/v1/contacts/?apiKey={key}", {}),
+            (f"/v1/contacts/{key}", {}),
+            ("/v1/contacts/", {"Authorization": f"Basic {basic}"}),
+            ("/v1/contacts/", {"Referer": f"https://app.example/?key={key}"}),
+        ):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+            try:
+                urllib.request.urlopen(request, timeout=30)
+            except urllib.error.HTTPError:
+                pass
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 4, lines
+    assert all("kh*_[redacted]" in line for line in lines[:3]), lines
+    assert not any(key in line or key[4:20] in line for line in lines), lines
