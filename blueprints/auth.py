@@ -1,5 +1,6 @@
 """Staff sign-in and sign-out (the sessions themselves: keyhouse/sessions.py)."""
 
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
@@ -45,6 +46,29 @@ def _login_failures(amount):
     return ratelimit.count_window(f"loginfail:{request.remote_addr}", LOGIN_WINDOW_SECONDS, amount)
 
 
+def _account_failures(email, amount):
+    """Failed sign-ins to the account `email` from any address (adding `amount`), and seconds left.
+
+    Keyed by a digest: Redis never holds the address itself.
+    """
+    account = hashlib.sha256(User.normalize_email(email).encode()).hexdigest()[:32]
+    return ratelimit.count_window(f"loginfail:account:{account}", LOGIN_WINDOW_SECONDS, amount)
+
+
+def _too_many(form, failures, retry_after, limit, whose):
+    """The 429 answer when `failures` reached `limit`, else None."""
+    if failures is None or failures < limit:
+        return None
+    minutes = -(-retry_after // 60)
+    form.password.errors = [
+        f"Too many failed sign-ins {whose}. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    ]
+    response = render("auth/login.html", "auth/login.html", status=429, form=form,
+                      next_url=safe_next(request.args.get("next")))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     next_url = safe_next(request.args.get("next"))
@@ -52,23 +76,23 @@ def login():
         return redirect(next_url or url_for("dashboard.index"))
     form = LoginForm()
     if form.is_submitted():
-        failures, retry_after = _login_failures(0)
-        if failures is not None and failures >= current_app.config["LOGIN_FAILURE_LIMIT"]:
-            minutes = -(-retry_after // 60)
-            form.password.errors = [
-                f"Too many failed sign-ins from your address. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-            ]
-            response = render("auth/login.html", "auth/login.html", status=429, form=form, next_url=next_url)
-            response.headers["Retry-After"] = str(retry_after)
-            return response
+        config = current_app.config
+        refused = _too_many(form, *_login_failures(0), config["LOGIN_FAILURE_LIMIT"], "from your address")
+        if refused is None and form.email.data:
+            refused = _too_many(
+                form, *_account_failures(form.email.data, 0), config["LOGIN_ACCOUNT_FAILURE_LIMIT"], "for this account"
+            )
+        if refused is not None:
+            return refused
     if form.validate_on_submit():
         user = User.by_email(form.email.data)
-        if user is None:
-            User(password_hash=_DUMMY_HASH).check_password(form.password.data)
-        elif user.is_active and user.check_password(form.password.data):
+        # One password hash checked whoever asks (unknown, removed or member), so the time taken tells nothing.
+        matches = (user or User(password_hash=_DUMMY_HASH)).check_password(form.password.data)
+        if user is not None and user.is_active and matches:
             sessions.start(user, remember=form.remember.data)
             return redirect(next_url or url_for("dashboard.index"))
         _login_failures(1)
+        _account_failures(form.email.data, 1)
         form.password.errors.append("Wrong email or password.")
         return render("auth/login.html", "auth/login.html", status=401, form=form, next_url=next_url)
     status = 422 if form.is_submitted() else 200

@@ -91,6 +91,7 @@ def from_environment():
         "RATE_LIMIT_DAILY": _int("RATE_LIMIT_DAILY", 200_000),
         "AUTH_FAILURE_BURST": _int("AUTH_FAILURE_BURST", 20),
         "LOGIN_FAILURE_LIMIT": _int("LOGIN_FAILURE_LIMIT", 10),
+        "LOGIN_ACCOUNT_FAILURE_LIMIT": _int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20),
         "FORM_POST_LIMIT": _int("FORM_POST_LIMIT", 30),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
         "PUBLIC_URL": _public_url(),
