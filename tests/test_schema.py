@@ -28,3 +28,14 @@ def test_an_existing_database_runs_only_the_newer_migrations(app, monkeypatch):
         assert "note" in [column.name for column in db.get_columns("agency")]
         assert schema.current_version() == newer
         assert schema.upgrade() == []  # nothing twice
+
+
+def test_a_version_1_database_gains_the_sign_in_table(app):
+    from keyhouse.models import SignIn
+
+    with db.connection_context():
+        db.drop_tables([SignIn])
+        schema.SchemaVersion.update(version=1).execute()
+        assert "applied 2: sign-ins table" in schema.upgrade()
+        assert SignIn.table_exists()
+        assert schema.current_version() == schema.LATEST
