@@ -88,3 +88,42 @@ def test_the_gunicorn_access_log_never_shows_a_key(app, settings, tmp_path):
     assert len(lines) == 4, lines
     assert all("kh*_[redacted]" in line for line in lines[:3]), lines
     assert not any(key in line or key[4:20] in line for line in lines), lines
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_not_a_cut_400(app, settings, tenants):
+    """Through a real gunicorn: a chunked body has no Content-Length, so only reading it finds its size."""
+    import http.client
+    import json
+    import subprocess
+    import sys
+
+    from keyhouse.keys import apikeys
+    from keyhouse.models import db
+    from tests.scratch_db import process_env
+    from tests.test_devserver import Output, free_port
+
+    with db.connection_context():
+        _, key = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="chunked")
+    port = free_port()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=root, env=process_env(settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output = Output(server)
+    try:
+        output.wait_for(r"Booting worker")
+        body = json.dumps({"firstName": "Big", "source": "x" * (1024 * 1024 + 100)}).encode()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request(
+            "POST", "/v1/contacts/", body=(body[i:i + 65536] for i in range(0, len(body), 65536)),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}, encode_chunked=True,
+        )
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        assert response.status == 413, answer
+        assert answer["statusCode"] == 413 and "larger than the limit" in answer["message"]
+        connection.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
