@@ -22,7 +22,7 @@ import hashlib
 import secrets
 
 from flask import current_app, g, request, session
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user, logout_user, session_protected
 
 from keyhouse.models import SignIn, User, utcnow
 
@@ -141,7 +141,17 @@ def write_remember_cookie(response):
     return response
 
 
+def _protection_failed(app):
+    """Flask-Login's "strong" protection saw the session from another address or browser and dropped it:
+    end the remember-me this request carries too, so the cookies cannot simply be sent again."""
+    token = request.cookies.get(REMEMBER_COOKIE)
+    if token:
+        SignIn.delete().where(SignIn.remember_digest == _digest(token)).execute()
+    g.remember_cookie = _CLEAR
+
+
 def init_app(app, login_manager):
     login_manager.user_loader(load_user)
     app.before_request(resume_remembered)
     app.after_request(write_remember_cookie)
+    session_protected.connect(_protection_failed, app)

@@ -173,3 +173,19 @@ def test_password_is_checked_before_any_sign_in_is_recorded(app, tenants):
     Auth(app.test_client()).login("admin@acme.test", password=PASSWORD + "x")
     with db.connection_context():
         assert SignIn.select().count() == 0
+
+
+def test_cookies_replayed_from_another_browser_end_that_sign_in(app, tenants):
+    """Flask-Login's strong protection drops a session seen with another User-Agent; the remember-me
+    cookie sent along must not simply open it again."""
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = "Firefox/130"
+    assert Auth(client).login("admin@acme.test", remember=True).status_code == 302
+    stolen = {"session": cookie(client, "session"), REMEMBER_COOKIE: cookie(client, REMEMBER_COOKIE)}
+
+    thief = browser(app, **stolen)
+    thief.environ_base["HTTP_USER_AGENT"] = "curl/8.5"
+    assert thief.get(KEYS).status_code == 302
+    again = browser(app, **{REMEMBER_COOKIE: stolen[REMEMBER_COOKIE]})
+    again.environ_base["HTTP_USER_AGENT"] = "curl/8.5"
+    assert again.get(KEYS).status_code == 302
