@@ -73,8 +73,8 @@ def next_job(redis_url, queue_name):
 
 
 def test_cron_survives_a_redis_outage_and_enqueues_again_when_it_returns(app, settings, own_redis):
-    with keyhouse_process(
-        settings, "cron", own_redis.url, SWEEP_INTERVAL_SECONDS="1", RQ_QUEUE="cron-outage"
+    with keyhouse_process(  # and without SECRET_KEY: cron signs nothing
+        settings, "cron", own_redis.url, SWEEP_INTERVAL_SECONDS="1", RQ_QUEUE="cron-outage", SECRET_KEY=None
     ) as (cron, output):
         assert next_job(own_redis.url, "cron-outage")
 
