@@ -79,13 +79,22 @@ def delete_contact(contact):
         contact.delete_instance()
 
 
+def _find_or_create_transaction():
+    """The transaction of "find the contact by email or phone, else create it".
+
+    SQLite: it begins IMMEDIATE, taking the write lock first, so it waits for
+    other writers (busy_timeout) instead of failing with "database is locked"
+    when it writes after reading; and such transactions take turns.
+    PostgreSQL: existing_contact locks the location's row for the same effect.
+    """
+    return db.atomic() if isinstance(db.obj, PostgresqlDatabase) else db.atomic("IMMEDIATE")
+
+
 def existing_contact(location, email=None, phone=None):
     """The contact an upsert or a form submission updates: by email first, then by phone.
 
-    Call it inside the transaction that creates the contact when there is none:
-    it makes the location's upserts take turns (PostgreSQL: a row lock on the
-    location; SQLite: every write transaction begins IMMEDIATE), so concurrent
-    upserts of one email or phone make one contact, not several.
+    Call it inside _find_or_create_transaction(): the location's upserts then
+    take turns, so concurrent upserts of one email or phone make one contact.
     """
     if isinstance(db.obj, PostgresqlDatabase):
         location_id = getattr(location, "id", location)
@@ -96,7 +105,7 @@ def existing_contact(location, email=None, phone=None):
 def upsert_contact(location, body):
     """(contact, created): updates the contact with the body's email (else phone), or creates one."""
     values = clean(CONTACT_FIELDS, body)
-    with db.atomic():
+    with _find_or_create_transaction():
         contact = existing_contact(location, values.get("email"), values.get("phone"))
         if contact is None:
             return create_contact(location, body), True
@@ -219,7 +228,7 @@ def submit_form(form, fields):
     if not values.get("email") and not values.get("phone"):
         raise Invalid([("email", "give an email address or a phone number")])
     contact_body["source"] = f"form: {form.name}"[:200]
-    with db.atomic():
+    with _find_or_create_transaction():
         contact = existing_contact(form.location_id, values.get("email"), values.get("phone"))
         if contact is None:
             contact = create_contact(form.location_id, contact_body)

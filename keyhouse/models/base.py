@@ -55,9 +55,7 @@ def open_database(url):
     """A peewee database for `url` (sqlite:///path or postgresql://...)."""
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
-        # IMMEDIATE: a transaction takes the write lock when it begins, so one that reads
-        # and then writes waits (busy_timeout) instead of failing with "database is locked".
-        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+        return connect(url, pragmas=SQLITE_PRAGMAS)
     if url.startswith(("postgres://", "postgresql://")):
         return connect(url, **_postgres_timeouts(url))
     raise ValueError("only sqlite:/// and postgresql:// URLs are supported")
