@@ -46,15 +46,17 @@ def run_worker(app, burst=False):
 
     redis = app.extensions["redis"]
     while True:
-        worker = Worker([queue(app)], connection=redis)
+        worker = None
         try:
             wait_for_redis(redis, "worker")
+            worker = Worker([queue(app)], connection=redis)  # RQ asks Redis here already
             worker.work(with_scheduler=True, burst=burst)
         except StopRequested:
             return
         except (RedisError, OSError) as error:
             log.warning("worker: stopped by a Redis error (%s)", type(error).__name__)
-        if worker._shutdown_requested_date is not None or (burst and _reachable(redis)):
+        signalled = worker is not None and worker._shutdown_requested_date is not None
+        if signalled or (burst and _reachable(redis)):
             return  # a signal asked it to stop (RQ records when), or a burst ran to its end
         if _reachable(redis):  # it quit for another reason: start again, but not in a tight loop
             time.sleep(1)
