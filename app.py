@@ -6,9 +6,9 @@ from flask import Flask
 from redis import Redis
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from keyhouse import config
+from keyhouse import config, sessions
 from keyhouse.extensions import csrf, htmx, login_manager
-from keyhouse.models import User, db, open_database, use_database
+from keyhouse.models import db, open_database, use_database
 from keyhouse.web import filters, layout, observe, security
 
 
@@ -45,18 +45,14 @@ def create_app(test_config=None):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        if not user_id.isdigit():
-            return None
-        return User.get_or_none((User.id == int(user_id)) & User.is_member)  # removed members are signed out
-
     @app.teardown_request
     def release_connection(exc):
         # A request takes a pooled connection on its first query (none if it makes
         # none) and hands it back here.
         if not db.is_closed():
             db.close()
+
+    sessions.init_app(app, login_manager)
 
     if app.config["TRUSTED_PROXY_COUNT"]:  # client IP and scheme from the proxies' X-Forwarded-* headers
         count = app.config["TRUSTED_PROXY_COUNT"]

@@ -7,12 +7,13 @@ inactivity rule, the key format, scopes) is read from the module or setting
 that owns it, and the examples use this server's own base URL.
 """
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template
 
 from blueprints.api import AUTH_MESSAGES, ROUTES, VERSIONS, openapi
 from keyhouse.crm import inputs
 from keyhouse.keys import tokens
 from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.web.params import public_base_url
 
 bp = Blueprint("docs", __name__, url_prefix="/docs")
 
@@ -30,7 +31,7 @@ def _context(**extra):
     config = current_app.config
     return {
         "pages": PAGES,
-        "base_url": request.host_url.rstrip("/"),
+        "base_url": public_base_url(),
         "versions": VERSIONS,
         "limits": {
             "burst": config["RATE_LIMIT_BURST"],
@@ -85,7 +86,7 @@ def sdks():
 def reference(version):
     if version not in openapi.TITLES:
         abort(404)
-    document = openapi.build(version, request.host_url)
+    document = openapi.build(version, current_app.config["PUBLIC_URL"] or "")
     operations = [
         (path, method, operation)
         for path, item in document["paths"].items()

@@ -5,10 +5,13 @@ under /v2/ still answers in the API's JSON shape.
 """
 
 import logging
+import time
 
+import peewee
 from flask import (
     Blueprint,
     current_app,
+    g,
     make_response,
     render_template,
     request,
@@ -54,6 +57,30 @@ def csrf_error(error):
     return error_response(
         400, "Bad Request", "This form has expired or did not come from Keyhouse. Reload the page and try again."
     )
+
+
+DATABASE_RETRY_AFTER = 10  # seconds a client is asked to wait when the database is unavailable
+DATABASE_LOG_EVERY = 60  # seconds between two log lines about an unavailable database (per process)
+
+
+@bp.app_errorhandler(peewee.OperationalError)
+@bp.app_errorhandler(peewee.InterfaceError)
+def database_unavailable(error):
+    """The database cannot be reached (or timed out): 503 with Retry-After, one log line a minute, no traceback."""
+    state = current_app.extensions.setdefault("keyhouse.database_log", {"at": None})
+    now = time.monotonic()
+    if state["at"] is None or now - state["at"] >= DATABASE_LOG_EVERY:
+        state["at"] = now
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        log.error("Database unavailable (%s: %s): answering 503 until it returns", type(error).__name__, reason)
+    g._login_user = current_app.login_manager.anonymous_user()  # the page must not ask the database who is signed in
+    response = make_response(
+        error_response(
+            503, "Service Unavailable", "The database is unavailable for a moment. Please try again shortly."
+        )
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
 
 
 @bp.app_errorhandler(HTTPException)

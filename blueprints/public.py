@@ -76,6 +76,11 @@ def _submitted_fields():
         return json_body()
     if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise BadRequest("Send the form as application/x-www-form-urlencoded, multipart/form-data or JSON")
+    if request.mimetype == "application/x-www-form-urlencoded":
+        try:  # Werkzeug would drop every field of a body that is not UTF-8, without a word
+            request.get_data(cache=True).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError(422, "The form is not valid UTF-8 text") from None
     return request.form.to_dict(flat=True)
 
 

@@ -11,8 +11,9 @@ from keyhouse.models import db
 @functools.cache
 def job_app():
     from app import create_app
+    from keyhouse.config import unsigned_process_settings
 
-    return create_app()
+    return create_app(unsigned_process_settings())  # workers sign nothing: no SECRET_KEY needed
 
 
 @contextlib.contextmanager

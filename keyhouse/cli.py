@@ -6,22 +6,9 @@ import sys
 
 import click
 
-from keyhouse.config import ConfigError
+from keyhouse.config import ConfigError, unsigned_process_settings
 from keyhouse.models import Agency, Location, Role, User, UserLocation, db
 from keyhouse.services import StartupError, check_services
-
-
-def _cli_secret_key():
-    """The CLI and the workers sign nothing: without SECRET_KEY they use the one `keyhouse dev`
-    keeps in the instance folder, or a throwaway one. Only the web process requires it."""
-    import secrets
-
-    from keyhouse import config
-
-    settings = config.from_environment()
-    if settings["SECRET_KEY"]:
-        return {}
-    return {"SECRET_KEY": config.instance_secret_key(settings["INSTANCE_PATH"]) or secrets.token_urlsafe(32)}
 
 
 def load_app(check=True, **overrides):
@@ -29,7 +16,7 @@ def load_app(check=True, **overrides):
     from app import create_app
 
     try:
-        app = create_app({**_cli_secret_key(), **overrides})
+        app = create_app({**unsigned_process_settings(), **overrides})
         if check:
             check_services(app)
     except (ConfigError, StartupError) as error:
@@ -167,6 +154,45 @@ def create_user(agency_id, role, location_ids, name, password, email):
     click.echo(f"user {user.id}: {user.email} ({Role.LABELS[role]})")
 
 
+def _user(email):
+    user = User.by_email(email)
+    if user is None:
+        raise click.BadParameter(f"no user {User.normalize_email(email)}", param_hint="EMAIL")
+    return user
+
+
+@main.command("set-password")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.argument("email")
+def set_password(password, email):
+    """Change a user's password; every session and remember-me of theirs ends."""
+    from keyhouse.sessions import end_all
+
+    _database_only()
+    if len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    with db.connection_context(), db.atomic():
+        user = _user(email)
+        user.set_password(password)
+        user.save(only=[User.password_hash])
+        ended = end_all(user.id)
+    click.echo(f"password changed for {user.email}; {ended} sign-in(s) ended")
+
+
+@main.command("remove-user")
+@click.argument("email")
+def remove_user(email):
+    """Remove a member from their agency: they can no longer sign in, and every session of theirs ends."""
+    from keyhouse.sessions import end_all
+
+    _database_only()
+    with db.connection_context(), db.atomic():
+        user = _user(email)
+        User.update(is_member=False).where(User.id == user.id).execute()
+        ended = end_all(user.id)
+    click.echo(f"removed {user.email}; {ended} sign-in(s) ended")
+
+
 @main.command("seed-demo")
 def seed_demo_command():
     """Create the demo agency, its locations and one user per role."""
@@ -193,15 +219,12 @@ def _log_jobs():
 @main.command()
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 def worker(burst):
-    """Run an RQ worker (with RQ's scheduler) for Keyhouse's jobs."""
-    from rq import Worker
-
-    from jobs import queue
+    """Run an RQ worker (with RQ's scheduler) for Keyhouse's jobs; it waits out Redis outages."""
+    from jobs.runner import run_worker
 
     app = load_app()
     _log_jobs()
-    rq_worker = Worker([queue(app)], connection=app.extensions["redis"])
-    rq_worker.work(with_scheduler=True, burst=burst)
+    run_worker(app, burst=burst)
 
 
 @main.command()
@@ -237,13 +260,12 @@ def sweep(as_of):
 
 @main.command()
 def cron():
-    """Run RQ's cron scheduler with jobs/cron.py (it only enqueues)."""
-    from rq.cron import CronScheduler
+    """Run RQ's cron scheduler with jobs/cron.py (it only enqueues); it waits out Redis outages."""
+    from jobs.runner import run_cron
 
     app = load_app()
-    scheduler = CronScheduler(connection=app.extensions["redis"])
-    scheduler.load_config_from_file("jobs.cron")
-    scheduler.start()
+    _log_jobs()
+    run_cron(app)
 
 
 @main.command()

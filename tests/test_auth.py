@@ -119,7 +119,7 @@ def test_session_cookie_is_secure_by_default(settings, tenants):
 
 def test_remember_me_keeps_the_user_signed_in_after_the_session_ends(client, auth, tenants):
     response = auth.login("admin@acme.test", remember=True)
-    remember = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    remember = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("keyhouse_remember=")]
     assert remember and "HttpOnly" in remember[0]
     client.delete_cookie("session")
     assert client.get("/settings/api-keys").status_code == 200

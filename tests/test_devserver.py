@@ -2,49 +2,15 @@
 
 import http.cookiejar
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.parse
 import urllib.request
 
-WAIT = 90  # seconds any one expected line may take to appear
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Output:
-    """The dev command's output, line by line, waited on without sleeping."""
-
-    def __init__(self, process):
-        self.lines = []
-        self._queue = queue.Queue()
-        threading.Thread(target=self._pump, args=(process,), daemon=True).start()
-
-    def _pump(self, process):
-        for line in process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, pattern):
-        for line in self.lines:
-            if re.search(pattern, line):
-                return line
-        while True:
-            line = self._queue.get(timeout=WAIT)
-            if line is None:
-                raise AssertionError(f"output ended before {pattern!r}:\n" + "\n".join(self.lines))
-            self.lines.append(line)
-            if re.search(pattern, line):
-                return line
+from tests.servers import Output, free_port
 
 
 def sign_in(base, email, password):
@@ -109,3 +75,35 @@ def test_dev_refuses_a_port_in_use(tmp_path):
         )
     assert result.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in result.stderr
+
+
+def test_dev_restarts_a_child_that_exits_and_keeps_the_others_running(tmp_path):
+    """Redis (the embedded Valkey) or cron dying must not take the dashboard and the API down."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    env["INSTANCE_PATH"] = str(tmp_path / "instance")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keyhouse.cli", "dev", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output = Output(process)
+    try:
+        base = output.wait_for(r"Keyhouse is running at (http://\S+)").split(" at ")[1]
+        password = output.wait_for(r"password for all: ").split(": ")[1].rstrip("):")
+        pids = dict(re.findall(r"(\w+) \(pid (\d+)\)", output.wait_for(r"^Processes: ")))
+        output.wait_for(r"^worker \| .*Successfully completed jobs\.sweep\.sweep")
+
+        os.killpg(int(pids["valkey"]), signal.SIGKILL)
+        output.wait_for(r"^valkey exited with status -9; restarting it")
+        output.wait_for(r"^valkey restarted \(pid \d+\)")
+        assert process.poll() is None
+        assert sign_in(base, "admin@demo.test", password).status == 200  # web never went away
+
+        os.killpg(int(pids["cron"]), signal.SIGKILL)
+        output.wait_for(r"^cron exited with status -9; restarting it")
+        output.wait_for(r"^  cron \| .*Enqueued job sweep", new=True)  # the new cron, on the restarted Valkey
+        output.wait_for(r"^worker \| .*Successfully completed jobs\.sweep\.sweep", new=True)  # the same worker
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0

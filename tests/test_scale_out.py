@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import time
 import urllib.error
 import urllib.parse
 import urllib.request

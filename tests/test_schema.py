@@ -50,3 +50,13 @@ def test_a_version_1_database_gains_the_contact_fields_custom_fields_notes_and_t
         kept = shapes.contact(Contact.get_by_id("A" * 20))  # stored before custom fields were defined
         assert kept["customFields"] == [{"id": "plan", "value": "gold"}] and kept["dndSettings"] == {}
 
+
+def test_a_version_3_database_gains_the_sign_in_table(app):
+    from keyhouse.models import SignIn
+
+    with db.connection_context():
+        db.drop_tables([SignIn])
+        schema.SchemaVersion.update(version=3).execute()
+        assert "applied 4: sign-ins table" in schema.upgrade()
+        assert SignIn.table_exists()
+        assert schema.current_version() == schema.LATEST

@@ -8,7 +8,7 @@ from flask import request
 
 from blueprints import errors
 from keyhouse.extensions import csrf
-from keyhouse.web import security, sessions
+from keyhouse.web import cookie_session, security
 
 from . import openapi, v1, v2
 from .common import AUTH_MESSAGES, limit_headers
@@ -34,5 +34,5 @@ def init_app(app):
         app.register_blueprint(bp)
     for prefix in PREFIXES:
         errors.answer_json_under(app, prefix)
-        sessions.without_session(app, prefix)  # callers authenticate with keys, not cookies
+        cookie_session.without_session(app, prefix)  # callers authenticate with keys, not cookies
     app.after_request(_limit_headers)

@@ -9,7 +9,7 @@ Answer notation in the table: "Contact" (a capitalised name) is a component;
 {"name": notation, ...} an object of those.
 """
 
-from flask import request
+from flask import current_app
 
 from keyhouse.crm import inputs
 from keyhouse.models.fields import ID_LENGTH
@@ -220,4 +220,4 @@ def serve(bp):
 
     @bp.route("/openapi.json")
     def openapi_document():
-        return build(bp.name, request.host_url)
+        return build(bp.name, current_app.config["PUBLIC_URL"] or "")  # else relative: never the Host header

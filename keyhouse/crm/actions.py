@@ -6,7 +6,7 @@ runs in one transaction: nothing is ever half-written.
 
 import re
 
-from peewee import Value
+from peewee import PostgresqlDatabase, Value
 
 from keyhouse.crm.inputs import (
     CONTACT_FIELDS,
@@ -120,15 +120,33 @@ def delete_contact(contact):
         contact.delete_instance()
 
 
+def _find_or_create_transaction():
+    """The transaction of "find the contact by email or phone, else create it".
+
+    SQLite: it begins IMMEDIATE, taking the write lock first, so it waits for
+    other writers (busy_timeout) instead of failing with "database is locked"
+    when it writes after reading; and such transactions take turns.
+    PostgreSQL: existing_contact locks the location's row for the same effect.
+    """
+    return db.atomic() if isinstance(db.obj, PostgresqlDatabase) else db.atomic("IMMEDIATE")
+
+
 def existing_contact(location, email=None, phone=None):
-    """The contact an upsert or a form submission updates: by email first, then by phone."""
+    """The contact an upsert or a form submission updates: by email first, then by phone.
+
+    Call it inside _find_or_create_transaction(): the location's upserts then
+    take turns, so concurrent upserts of one email or phone make one contact.
+    """
+    if isinstance(db.obj, PostgresqlDatabase):
+        location_id = getattr(location, "id", location)
+        Location.select(Location.id).where(Location.id == location_id).for_update().execute()
     return (email and Contact.by_email(location, email)) or (phone and Contact.by_phone(location, phone)) or None
 
 
 def upsert_contact(location, body):
     """(contact, created): updates the contact with the body's email (else phone), or creates one."""
     values = clean(CONTACT_FIELDS, body)
-    with db.atomic():
+    with _find_or_create_transaction():
         contact = existing_contact(location, values.get("email"), values.get("phone"))
         if contact is None:
             return create_contact(location, body), True
@@ -147,14 +165,22 @@ def remove_tags(contact, tags):
 
 
 def enroll(contact, workflow, event_start_time=None):
-    """Add `contact` to `workflow` (again: its start time moves); returns the enrollment."""
+    """Add `contact` to `workflow` (again: its start time moves); returns the enrollment.
+
+    One statement (INSERT ... ON CONFLICT DO UPDATE), so concurrent enrolls of the
+    same pair make one enrollment and none fails on the unique index.
+    """
+    pair = (Enrollment.contact == contact) & (Enrollment.workflow == workflow)
     with db.atomic():
-        enrollment = Enrollment.get_or_none((Enrollment.contact == contact) & (Enrollment.workflow == workflow))
-        if enrollment is None:
-            return Enrollment.create(contact=contact, workflow=workflow, event_start_time=event_start_time)
-        enrollment.event_start_time = event_start_time
-        enrollment.save()
-        return enrollment
+        (
+            Enrollment.insert(contact=contact, workflow=workflow, event_start_time=event_start_time)
+            .on_conflict(
+                conflict_target=[Enrollment.contact, Enrollment.workflow],
+                update={Enrollment.event_start_time: event_start_time},
+            )
+            .execute()
+        )
+        return Enrollment.get(pair)
 
 
 def unenroll(contact, workflow):
@@ -328,7 +354,7 @@ def submit_form(form, fields):
     if not values.get("email") and not values.get("phone"):
         raise Invalid([("email", "give an email address or a phone number")])
     contact_body["source"] = f"form: {form.name}"[:200]
-    with db.atomic():
+    with _find_or_create_transaction():
         contact = existing_contact(form.location_id, values.get("email"), values.get("phone"))
         if contact is None:
             contact = create_contact(form.location_id, contact_body)

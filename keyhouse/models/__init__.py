@@ -15,12 +15,13 @@ from .crm import (
     Workflow,
 )
 from .keys import ApiKey, KeyStatus
+from .signins import SignIn
 from .tenancy import Agency, Location, Role, User, UserLocation
 
 ALL_MODELS = [
     Agency, Location, User, UserLocation, ApiKey, AuditEvent, Notification,
     Contact, Workflow, Enrollment, Form, FormSubmission, TriggerLink, LinkClick,
-    CustomField, Note, Task,
+    CustomField, Note, Task, SignIn,
 ]
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Location",
     "Notification",
     "Role",
+    "SignIn",
     "User",
     "UserLocation",
     "db",

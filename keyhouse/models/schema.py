@@ -37,11 +37,18 @@ def _custom_fields_notes_tasks(migrator):  # version 3: a location's custom fiel
     db.create_tables([CustomField, Note, Task])
 
 
+def _sign_ins(migrator):  # version 4: sign-ins the server can end (sessions and "Remember me")
+    from .signins import SignIn
+
+    db.create_tables([SignIn])
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "contact gender, dndSettings and inboundDndSettings", _contact_dnd_and_gender),
     (3, "custom fields, notes and tasks", _custom_fields_notes_tasks),
+    (4, "sign-ins table", _sign_ins),
 ]
 
 LATEST = MIGRATIONS[-1][0]

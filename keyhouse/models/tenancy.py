@@ -97,6 +97,11 @@ class User(UserMixin, BaseModel):
     is_member = BooleanField(default=True)  # False once removed from the agency
     created_at = DateTimeField(default=utcnow)
 
+    session_nonce = None  # the sign-in this request runs under (see keyhouse/sessions.py)
+
+    def get_id(self):  # Flask-Login keeps this in the session: the user and their sign-in
+        return f"{self.id}:{self.session_nonce}"
+
     @staticmethod
     def normalize_email(email):
         return (email or "").strip().lower()

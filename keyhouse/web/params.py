@@ -1,6 +1,8 @@
-"""Values read from a request: ids and page numbers, the client's address."""
+"""Values read from a request: ids and page numbers, the client's address, this server's URL."""
 
-from flask import request
+import re
+
+from flask import current_app, request
 
 MAX_ID = 2**31 - 1  # ids and page numbers beyond this are nobody's
 
@@ -22,3 +24,15 @@ def int_arg(name, default=None):
 def client_ip():
     """The client's address (behind TRUSTED_PROXY_COUNT proxies, the one they report)."""
     return request.remote_addr
+
+
+_PLAIN_HOST = re.compile(r"(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](?::[0-9]{1,5})?")
+
+
+def public_base_url():
+    """This server's base URL for the docs' examples: PUBLIC_URL when set; else the request's
+    scheme and Host when the Host is a plain host name or address; else "" (relative links)."""
+    configured = current_app.config["PUBLIC_URL"]
+    if configured:
+        return configured
+    return request.host_url.rstrip("/") if _PLAIN_HOST.fullmatch(request.host) else ""

@@ -1,4 +1,4 @@
-"""Security headers on every response, and the NUL check of dashboard input."""
+"""Security headers on every response (HSTS over HTTPS), and the NUL check of dashboard input."""
 
 from flask import abort, current_app, request
 
@@ -25,6 +25,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+HSTS = "max-age=31536000"  # a year; not includeSubDomains: other hosts of the domain are not ours to decide
 
 _OWN_INPUT_CHECKS = "keyhouse.own_input_checks"
 
@@ -56,6 +58,8 @@ _NOT_STATIC_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
 def security_headers(response):
     add_missing(response, _NOT_STATIC_HEADERS if request.endpoint != "static" else SECURITY_HEADERS)
     response.vary.add("HX-Request")
+    if request.is_secure:  # over HTTPS (or behind TRUSTED_PROXY_COUNT proxies that say so): stay on HTTPS
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

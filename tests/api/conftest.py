@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from keyhouse import demo
-from keyhouse.keys import apikeys
 from keyhouse.crm import actions as crm
+from keyhouse.keys import apikeys
 from keyhouse.models import Contact, Form, TriggerLink, Workflow, db
 
 VERSION = "2021-07-28"

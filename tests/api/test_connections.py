@@ -1,7 +1,8 @@
 """Database connections: pooled, taken on a request's first query, handed back after it."""
 
 from app import create_app
-from tests.api.conftest import VERSION, Api
+from tests.api.conftest import Api
+from tests.helpers import VERSION
 
 
 def test_requests_that_need_no_database_open_no_connection(settings):

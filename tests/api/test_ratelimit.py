@@ -1,8 +1,10 @@
 """Per-key rate limits in the real Redis, and failing open when Redis is gone."""
 
 import logging
+import time
 
 from app import create_app
+from keyhouse import ratelimit
 from keyhouse.models import ApiKey, db
 from tests.helpers import error_body
 
@@ -54,7 +56,9 @@ def test_counters_live_in_redis_by_key_id_never_the_key(api, keys, crm_data, red
     assert all(keys.north not in name and keys.north[4:20] not in name for name in names)
 
 
-def test_requests_succeed_when_redis_is_unreachable_and_it_is_logged_once(settings, keys, crm_data, caplog, redis_url):
+def test_requests_succeed_when_redis_is_unreachable_and_it_is_logged_once(
+    settings, keys, crm_data, caplog, redis_url, monkeypatch
+):
     caplog.set_level(logging.INFO, logger="keyhouse.ratelimit")
     app = create_app({**settings, "REDIS_URL": "redis://127.0.0.1:9/0"})
     client = app.test_client()
@@ -72,7 +76,9 @@ def test_requests_succeed_when_redis_is_unreachable_and_it_is_logged_once(settin
 
     from redis import Redis
 
-    app.extensions["redis"] = Redis.from_url(redis_url)  # Redis comes back
+    app.extensions["redis"] = Redis.from_url(redis_url)  # Redis comes back ...
+    later = time.monotonic() + ratelimit.BREAKER_SECONDS
+    monkeypatch.setattr(ratelimit, "_clock", lambda: later)  # ... and the breaker's pause has passed
     for _ in range(2):
         response = client.get("/v1/workflows/", headers=headers)
         assert response.status_code == 200 and "X-RateLimit-Remaining" in response.headers

@@ -1,5 +1,7 @@
 """Signing in through Chromium and landing on Settings → API keys."""
 
+import re
+
 from playwright.sync_api import expect
 
 from keyhouse.models import Notification
@@ -44,6 +46,16 @@ def test_agency_admin_switches_to_a_location_and_back(page, sign_in, tenants):
 def test_sign_out(page, sign_in, tenants):
     sign_in("admin@acme.test")
     page.locator(".user-menu summary").click()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url("/login")
     expect(page.get_by_text("You have been signed out.")).to_be_visible()
+
+
+def test_sign_out_everywhere_from_the_user_menu(page, sign_in, tenants):
+    sign_in("admin@acme.test")
+    page.locator(".user-menu summary").click()
+    page.get_by_role("button", name="Sign out everywhere").click()
+    expect(page).to_have_url("/login")
+    expect(page.get_by_text("You have been signed out everywhere (1 sign-in ended).")).to_be_visible()
+    page.goto("/settings/api-keys")
+    expect(page).to_have_url(re.compile(r"/login"))
