@@ -19,6 +19,10 @@ def fill(route, crm_data, tenants):
         "workflowId": crm_data.north_workflow.id,
         "linkId": crm_data.north_link.id,
         "locationId": tenants.north.api_id,
+        "noteId": crm_data.north_note.id,
+        "taskId": crm_data.north_task.id,
+        # API 2.0 names a note's and a custom field's id plainly {id}
+        "id": (crm_data.north_custom_field if "/customFields/" in route.path else crm_data.north_note).id,
     }
     return re.sub(r"\{(\w+)\}", lambda match: str(ids[match.group(1)]), route.path)
 
