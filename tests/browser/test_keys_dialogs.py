@@ -191,3 +191,39 @@ def test_view_only_rows_say_who_can_act(page, sign_in, tenants):
     apikeys.create(agency_id=tenants.acme.id, location_id=tenants.south.id, name="South sync")
     sign_in("south.user@acme.test")
     expect(row(page, "South sync")).to_contain_text("View only: an agency admin or this location's admin can change it")
+
+
+@BOTH
+def test_toasts_stay_clear_of_the_row_actions(page, sign_in, tenants):
+    apikeys.create(agency_id=tenants.acme.id, name="Toasted")
+    sign_in("admin@acme.test")
+    target = row(page, "Toasted")
+    target.get_by_role("link", name="Rename").click()
+    page.get_by_label(re.compile("New name for")).fill("Toasted twice")
+    page.get_by_role("button", name="Save").click()
+    toast = page.locator("#toasts .toast").first
+    expect(toast).to_contain_text("Renamed")
+    actions = row(page, "Toasted twice").locator(".actions")
+    a, b = toast.bounding_box(), actions.bounding_box()
+    overlaps = a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+    assert not overlaps, (a, b)
+
+
+def test_times_show_in_the_viewers_zone_with_utc_in_the_tooltip(browser, live_server, tenants):
+    apikeys.create(agency_id=tenants.acme.id, name="Zoned", actor=tenants.admin)
+    context = browser.new_context(base_url=live_server, timezone_id="Asia/Tokyo", locale="en-GB")
+    page = context.new_page()
+    from tests.helpers import PASSWORD
+
+    page.goto("/login")
+    page.get_by_label("Email").fill("admin@acme.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/settings/audit-log")
+    when = page.locator("table.audit time").first
+    expect(when).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$"))
+    utc_text = when.get_attribute("title")
+    shown = when.inner_text()
+    assert shown != utc_text and "UTC" not in shown  # Tokyo is 9 hours ahead: the viewer's own time
+    context.close()
