@@ -43,8 +43,8 @@ def test_a_version_1_database_gains_the_contact_fields_custom_fields_notes_and_t
         location = Location.create(agency=Agency.create(name="Old agency"), name="Old")
         Contact.insert(id="A" * 20, location=location, tags=[],
                        custom_fields=[{"key": "plan", "field_value": "gold"}]).execute()
-        assert schema.upgrade() == ["applied 2: contact gender, dndSettings and inboundDndSettings",
-                                    "applied 3: custom fields, notes and tasks"]
+        assert schema.upgrade()[:2] == ["applied 2: contact gender, dndSettings and inboundDndSettings",
+                                        "applied 3: custom fields, notes and tasks"]
         assert {"gender", "dnd_settings", "inbound_dnd_settings"} <= {c.name for c in db.get_columns("contact")}
         assert all(model.table_exists() for model in (CustomField, Note, Task))
         kept = shapes.contact(Contact.get_by_id("A" * 20))  # stored before custom fields were defined
