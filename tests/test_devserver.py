@@ -80,7 +80,8 @@ def test_dev_refuses_a_port_in_use(tmp_path):
 def test_dev_restarts_a_child_that_exits_and_keeps_the_others_running(tmp_path):
     """Redis (the embedded Valkey) or cron dying must not take the dashboard and the API down."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    # No REDIS_URL either: the test kills the embedded Valkey that `keyhouse dev` starts without one.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL")}
     env["INSTANCE_PATH"] = str(tmp_path / "instance")
     process = subprocess.Popen(
         [sys.executable, "-m", "keyhouse.cli", "dev", "--port", str(port)],
