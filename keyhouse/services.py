@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 from redis import Redis
 from redis.exceptions import RedisError
 
-from keyhouse.models import db, release_all
+from keyhouse.models import open_database
 
 
 def redact(url):
@@ -24,14 +24,21 @@ class StartupError(Exception):
 
 
 def check_database(url):
+    """A new connection to `url` answers (start-up checks, /readyz), or StartupError naming DATABASE_URL.
+
+    It uses a connection of its own, closed at once: the app's pool and the
+    connections other requests are using stay as they are, and nothing is kept
+    open across a fork (gunicorn --preload, RQ's work horses).
+    """
+    database = open_database(url, pool={"size": 1})
     try:
-        db.connect(reuse_if_open=True)
-        db.execute_sql("SELECT 1")
+        database.connect()
+        database.execute_sql("SELECT 1")
     except Exception as exc:  # every driver has its own error classes
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StartupError(f"cannot use DATABASE_URL={redact(url)}: {reason}") from None
     finally:
-        release_all()  # nothing kept open across a fork (gunicorn --preload, RQ's work horses)
+        database.close_all()
 
 
 def check_redis(url):

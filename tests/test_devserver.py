@@ -22,15 +22,21 @@ def sign_in(base, email, password):
     return opener.open(base + "login", data=body)  # follows the redirect
 
 
-def test_dev_brings_up_web_worker_and_cron_and_ctrl_c_stops_them_all(tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+def keyhouse_dev(tmp_path, port, unset=()):
+    """`keyhouse dev` on `port` in `tmp_path` with its own instance folder, without DATABASE_URL,
+    SECRET_KEY and the settings named in `unset`; (process, Output)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", *unset)}
     env["INSTANCE_PATH"] = str(tmp_path / "instance")
     process = subprocess.Popen(
         [sys.executable, "-m", "keyhouse.cli", "dev", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    output = Output(process)
+    return process, Output(process)
+
+
+def test_dev_brings_up_web_worker_and_cron_and_ctrl_c_stops_them_all(tmp_path):
+    port = free_port()
+    process, output = keyhouse_dev(tmp_path, port)
     try:
         base = output.wait_for(r"Keyhouse is running at (http://\S+)").split(" at ")[1]
         assert base == f"http://127.0.0.1:{port}/"
@@ -81,13 +87,7 @@ def test_dev_restarts_a_child_that_exits_and_keeps_the_others_running(tmp_path):
     """Redis (the embedded Valkey) or cron dying must not take the dashboard and the API down."""
     port = free_port()
     # No REDIS_URL either: the test kills the embedded Valkey that `keyhouse dev` starts without one.
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL")}
-    env["INSTANCE_PATH"] = str(tmp_path / "instance")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keyhouse.cli", "dev", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    output = Output(process)
+    process, output = keyhouse_dev(tmp_path, port, unset=("REDIS_URL",))
     try:
         base = output.wait_for(r"Keyhouse is running at (http://\S+)").split(" at ")[1]
         password = output.wait_for(r"password for all: ").split(": ")[1].rstrip("):")

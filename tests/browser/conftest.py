@@ -91,3 +91,11 @@ def sign_in(page):
         return page
 
     return sign_in
+
+
+def create_agency_key(page, name):
+    """Create an agency key through the keys screen; the dialog that reveals it."""
+    page.get_by_role("link", name="Create agency key").click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_role("button", name="Create key").click()
+    return page.get_by_role("dialog", name="Copy your new key now")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from keyhouse.keys import apikeys
 from keyhouse.models import ApiKey, KeyStatus
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, PHONE, create_agency_key
 
 BOTH = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
 
@@ -53,10 +53,7 @@ def test_rolling_the_last_row_of_a_long_list_shows_the_new_key_in_view_and_focus
 @BOTH
 def test_creating_a_key_shows_it_in_view_and_closing_before_copying_asks_once(page, sign_in, tenants):
     sign_in("admin@acme.test")
-    page.get_by_role("link", name="Create agency key").click()
-    page.get_by_label("Name", exact=True).fill("Phone made")
-    page.get_by_role("button", name="Create key").click()
-    dialog = page.get_by_role("dialog", name="Copy your new key now")
+    dialog = create_agency_key(page, "Phone made")
     expect(dialog).to_be_visible()
     assert in_viewport(page, dialog)
     plaintext = page.locator("#revealed-key").input_value()
@@ -75,9 +72,7 @@ def test_creating_a_key_shows_it_in_view_and_closing_before_copying_asks_once(pa
 
 def test_leaving_the_page_while_a_key_is_shown_asks(page, sign_in, tenants):
     sign_in("admin@acme.test")
-    page.get_by_role("link", name="Create agency key").click()
-    page.get_by_label("Name", exact=True).fill("Do not lose me")
-    page.get_by_role("button", name="Create key").click()
+    create_agency_key(page, "Do not lose me")
     plaintext = page.locator("#revealed-key").input_value()
     asked = []
 
