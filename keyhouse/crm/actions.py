@@ -116,8 +116,7 @@ def update_contact(contact, body):
 
 
 def delete_contact(contact):
-    with db.atomic():
-        contact.delete_instance()
+    delete_row(contact)
 
 
 def _find_or_create_transaction():
@@ -265,8 +264,7 @@ def update_task(task, body):
 
 
 def complete_task(task, body):
-    clean(TASK_COMPLETED, body, required=("completed",))
-    return _update(task, TASK_COMPLETED, body, required=("completed",))
+    return _update(task, TASK_COMPLETED, body, required=("completed",), partial=False)
 
 
 def delete_row(row):
@@ -283,9 +281,10 @@ def create_location(agency_id, body):
         return Location.create(agency=agency_id, **values)
 
 
-def _update(row, fields, body, required):
-    """Apply the body's fields to `row` and save it; `required` fields may not be emptied."""
-    for column, value in clean(fields, body, required=required, partial=True).items():
+def _update(row, fields, body, required, partial=True):
+    """Apply the body's fields to `row` and save it; `required` fields may not be emptied
+    (nor left out, unless `partial`)."""
+    for column, value in clean(fields, body, required=required, partial=partial).items():
         setattr(row, column, value)
     with db.atomic():
         row.save()
