@@ -1,5 +1,10 @@
 """Database connections: pooled, taken on a request's first query, handed back after it."""
 
+import os
+
+import peewee
+import pytest
+
 from app import create_app
 from tests.api.conftest import Api
 from tests.helpers import VERSION
@@ -59,3 +64,40 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_its_parents(app, ten
     with db.connection_context():
         assert id(db.connection()) == parents  # the parent's connection, untouched, still serves it
         assert Agency.select().count() == 2
+
+
+def _pooled_backend_pid(database):
+    with database.connection_context():
+        return database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+
+
+def _terminate(settings, pid):
+    import psycopg2
+
+    with psycopg2.connect(settings["DATABASE_URL"]) as admin, admin.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    admin.close()
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="PostgreSQL's pool")
+def test_a_pooled_postgresql_connection_the_server_ended_is_replaced(settings, monkeypatch):
+    from keyhouse.models import base
+
+    database = base.open_database(settings["DATABASE_URL"], pool={"size": 2})
+    try:
+        # Idle for longer than the bypass window (here: any time at all): checked before reuse.
+        monkeypatch.setattr(base, "ALIVE_BYPASS_SECONDS", 0)
+        first = _pooled_backend_pid(database)
+        _terminate(settings, first)
+        second = _pooled_backend_pid(database)  # no error: a new connection replaced it
+        assert second != first
+
+        # Handed back a moment ago: reused without a round trip. A connection the
+        # server ended in that moment fails the one query that gets it, then is dropped.
+        monkeypatch.setattr(base, "ALIVE_BYPASS_SECONDS", 3600)
+        _terminate(settings, second)
+        with pytest.raises(peewee.OperationalError):
+            _pooled_backend_pid(database)
+        assert _pooled_backend_pid(database) not in (first, second)
+    finally:
+        database.close_all()
