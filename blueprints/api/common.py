@@ -40,17 +40,18 @@ def _bearer_token():
 
 
 def _refuse(problem, key):
-    """Log a failed authentication (never the token), count well-formed ones per IP, answer 401."""
-    ip = client_ip()
+    """Count a failed authentication; log and count per IP a well-formed one (never the token); answer 401."""
     metrics.record_auth_failure(problem)
+    if problem == apikeys.Authentication.MALFORMED:
+        # Refused without touching the database or Redis, and with no line of its own
+        # (the request's line says 401): a malformed token cannot match a key, so it
+        # is no guess worth counting.
+        raise ApiError(401, AUTH_MESSAGES[problem])
+    ip = client_ip()
     log.warning(
         "API authentication failed: %s, %s %s from %s%s",
         problem, request.method, tokens.redact(request.path), ip, f" (key {key.hint})" if key else "",
     )
-    if problem == apikeys.Authentication.MALFORMED:
-        # Refused without touching the database or Redis: a malformed token cannot
-        # match a key, so it is no guess worth counting.
-        raise ApiError(401, AUTH_MESSAGES[problem])
     failures, _ = ratelimit.API_AUTH_FAILURES.count(ip)
     if failures == ratelimit.API_AUTH_FAILURES.limit:  # once per window and IP
         log.warning("Burst of %d failed API authentications from %s", failures, ip)

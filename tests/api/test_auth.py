@@ -234,6 +234,17 @@ def test_failures_are_logged_without_the_key(api, keys, crm_data, caplog):
         assert secret[4:-4] not in caplog.text  # not even partially (beyond the hint's first and last four)
 
 
+def test_a_malformed_key_gets_the_request_line_only(api, caplog):
+    # A malformed token cannot match a key: no warning of its own, so junk traffic
+    # costs one log line per request, the request line with its 401.
+    caplog.set_level(logging.DEBUG)
+    for token in ("nope", "khl_" + "A" * 20):
+        assert api("GET", "/v1/contacts/", token).status_code == 401
+    assert [record for record in caplog.records if record.name == "keyhouse.api"] == []
+    statuses = [record.request_fields["status"] for record in caplog.records if record.name == "keyhouse.requests"]
+    assert statuses == [401, 401]
+
+
 def test_a_burst_of_failures_is_logged_and_audited_once(app, api, keys, crm_data, caplog):
     app.config["AUTH_FAILURE_BURST"] = 3
     caplog.set_level(logging.WARNING)
