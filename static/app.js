@@ -125,6 +125,7 @@
   var pendingFocus = null;  // an id to focus once the list that will hold it has refreshed
   function closeReveal(dialog) {
     var rowId = dialog.getAttribute("data-key-row");
+    dialog.setAttribute("data-closing", "true");
     dialog.close();
     dialog.remove();
     var row = rowId && document.getElementById(rowId);
@@ -165,6 +166,16 @@
       event.preventDefault();
       leaveReveal(event.target);
     }
+  }, true);
+  // Chromium closes a modal on a repeated Escape (no click in between) even when the
+  // page cancels it: a reveal dialog that closed without closeReveal opens again.
+  document.addEventListener("close", function (event) {
+    var dialog = event.target;
+    if (!(dialog.matches && dialog.matches("dialog[data-reveal]"))) return;
+    if (dialog.open || dialog.getAttribute("data-closing") === "true" || !dialog.isConnected) return;
+    dialog.showModal();
+    var copy = dialog.querySelector("[data-copy-target]");
+    if (copy) copy.focus();
   }, true);
   window.addEventListener("beforeunload", function (event) {
     var dialog = revealDialog();

@@ -70,6 +70,23 @@ def test_creating_a_key_shows_it_in_view_and_closing_before_copying_asks_once(pa
     assert plaintext not in page.content()
 
 
+@BOTH
+def test_escape_pressed_again_and_again_never_closes_the_key_unasked(page, sign_in, tenants):
+    # Chromium lets a second Escape without a click in between close a modal dialog
+    # even though the page cancels it; the key must still not go without the question.
+    sign_in("admin@acme.test")
+    create_agency_key(page, "Escape proof")
+    plaintext = page.locator("#revealed-key").input_value()
+    for _ in range(6):
+        page.keyboard.press("Escape")
+    for _ in range(6):
+        page.keyboard.press("Escape")
+        expect(page.locator("#revealed-key")).to_have_value(plaintext)
+    expect(page.locator("dialog[data-reveal]")).to_have_attribute("open", "")
+    expect(page.locator("#revealed-key")).to_be_visible()
+    expect(page.locator("#revealed-key")).to_have_value(plaintext)
+
+
 def test_leaving_the_page_while_a_key_is_shown_asks(page, sign_in, tenants):
     sign_in("admin@acme.test")
     create_agency_key(page, "Do not lose me")
