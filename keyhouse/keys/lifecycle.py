@@ -40,6 +40,16 @@ def final_warning_sent(key):
     return key.delete_after is not None and key.warned_period == key.activity_at
 
 
+def ends_at(key):
+    """When `key` stops working for a reason already set — the end of a rolled key's grace
+    period — or None when it has no known end (inactivity is no known end: any use resets it).
+
+    The one answer to "when does this key stop working" for the API's Sunset header, the
+    self endpoints and the dashboard; uses only ApiKey columns apikeys.VERIFIED_FIELDS loads.
+    """
+    return key.expires_at
+
+
 def in_lifecycle(key):
     return key.status in KeyStatus.LIVE and key.expires_at is None
 
