@@ -11,7 +11,7 @@ from werkzeug.http import http_date, parse_date
 from keyhouse.keys import apikeys, tokens
 from keyhouse.keys.scopes import DEFAULT_SCOPES, SELF_ROLL
 from keyhouse.models import ApiKey, AuditEvent, KeyStatus, Notification, db, utcnow
-from tests.helpers import all_stored_text, error_body
+from tests.helpers import Auth, all_stored_text, error_body
 from tests.test_lifecycle import sweep_on  # noqa: F401  (a fixture: one sweep, then a real worker)
 
 VERSIONS = ("v1", "v2")
@@ -76,6 +76,26 @@ def test_the_sunset_link_uses_the_configured_public_url(app, api, tenants, crm_d
     app.config["PUBLIC_URL"] = "https://crm.example.org"
     response = api("GET", "/v1/workflows/", old)
     assert response.headers["Link"] == '<https://crm.example.org/docs/best-practices#sunset>; rel="sunset"'
+
+
+def test_the_sunset_header_costs_no_query(api, tenants, crm_data, caplog):
+    """The header comes from the key row authentication loaded: a rolled key's request runs the same SQL."""
+    _, steady = make_key(tenants, "Steady")
+    key, ending = make_key(tenants, "Ending")
+    with db.connection_context():
+        apikeys.roll(key, "24h", actor=tenants.admin)
+
+    def queries(token):
+        api("GET", "/v1/workflows/", token)  # the first use writes the activity clock; the next one does not
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            response = api("GET", "/v1/workflows/", token)
+        return response, [r for r in caplog.records if r.name == "peewee"]
+
+    plain, plain_queries = queries(steady)
+    sunset, sunset_queries = queries(ending)
+    assert "Sunset" not in plain.headers and "Sunset" in sunset.headers
+    assert plain_queries and len(sunset_queries) == len(plain_queries)
 
 
 # ------------------------------------------------------------------ GET /keys/self
@@ -159,8 +179,9 @@ def test_a_key_with_the_scope_rolls_itself_and_the_old_one_works_until_its_grace
         assert told == {tenants.admin.id, tenants.staff.id, tenants.location_admin.id}
         message = Notification.get(Notification.user == tenants.admin.id).message
         assert "rolled itself through the API" in message and "North Clinic" in message
-    bell = _bell_for(client, tenants)
+    bell, audit_log = _seen_by_admin(client, tenants)
     assert "rolled itself through the API" in bell
+    assert "Rolled itself through the API" in audit_log and "API key “Rotating”" in audit_log
 
     # The new key was in that one answer only: no log line, no stored row holds it.
     assert not [r for r in caplog.records if new in r.getMessage() or new in str(r.__dict__)]
@@ -173,11 +194,11 @@ def test_a_key_with_the_scope_rolls_itself_and_the_old_one_works_until_its_grace
     assert api("GET", f"/{version}/workflows/", new).status_code == 200
 
 
-def _bell_for(client, tenants):
-    from tests.helpers import Auth
-
+def _seen_by_admin(client, tenants):
+    """The admin's bell dropdown and audit log, as the dashboard shows them."""
     Auth(client).login(tenants.admin.email)
-    return client.get("/notifications/dropdown").get_data(as_text=True)
+    return (client.get("/notifications/dropdown").get_data(as_text=True),
+            client.get("/settings/audit-log?action=self_roll").get_data(as_text=True))
 
 
 @pytest.mark.parametrize("version", VERSIONS)
