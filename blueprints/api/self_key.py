@@ -9,12 +9,13 @@ roll's answer is the only one that ever carries the new key (`apiKey`).
 import datetime
 
 from flask import g
+from peewee import JOIN
 
 from keyhouse.crm.inputs import Field
 from keyhouse.crm.shapes import iso
 from keyhouse.keys import apikeys, lifecycle
 from keyhouse.keys.scopes import SELF_ROLL
-from keyhouse.models import ApiKey, utcnow
+from keyhouse.models import ApiKey, Location, utcnow
 from keyhouse.web.jsonio import ApiError, json_body
 from keyhouse.web.params import client_ip
 
@@ -53,7 +54,13 @@ def shape(key, now):
 
 def describe():
     """{"key": {...}}: the calling key as stored (lastUsedAt is the use before this request)."""
-    return {"key": shape(ApiKey.get_by_id(g.api_key.id), utcnow())}
+    row = (
+        ApiKey.select(ApiKey, Location)  # one query, its location included
+        .join(Location, JOIN.LEFT_OUTER, on=(ApiKey.location == Location.id))
+        .where(ApiKey.id == g.api_key.id)
+        .get()
+    )
+    return {"key": shape(row, utcnow())}
 
 
 def roll():
