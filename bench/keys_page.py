@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app import create_app  # noqa: E402
 from keyhouse.keys import tokens  # noqa: E402
-from keyhouse.keys.scopes import KIND_SCOPES  # noqa: E402
+from keyhouse.keys.scopes import DEFAULT_SCOPES  # noqa: E402
 from keyhouse.models import Agency, ApiKey, Location, Role, User, db  # noqa: E402
 from keyhouse.models.schema import upgrade  # noqa: E402
 from keyhouse.testing import is_postgres, scratch_database  # noqa: E402
@@ -47,7 +47,7 @@ def seed(count):
             "agency": agency.id, "location": location.id if location else None, "kind": kind,
             "name": f"Integration {number}", "unique_name": f"{owner}/integration {number}",
             "digest": tokens.digest(plaintext), "hint": tokens.hint(plaintext),
-            "scopes": " ".join(KIND_SCOPES[kind]), "created_by": admin.id,
+            "scopes": " ".join(DEFAULT_SCOPES[kind]), "created_by": admin.id,
             "created_at": now - datetime.timedelta(days=30), "activity_at": used or now,
             "last_used_at": used, "last_used_ip": "198.51.100.1" if used else None,
         })

@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from keyhouse.keys.scopes import KIND_SCOPES  # noqa: E402
+from keyhouse.keys.scopes import DEFAULT_SCOPES  # noqa: E402
 from keyhouse.testing import scratch_database  # noqa: E402
 
 DUE = 10_000
@@ -37,7 +37,7 @@ def fill(size, now):
     agency = Agency.create(name="Bench Agency")
     location = Location.create(agency=agency, name="Bench Location")
     admin = User.create(agency=agency, email="bench@bench.test", name="Bench", password_hash="x", role="agency_admin")
-    scopes = " ".join(KIND_SCOPES[tokens.LOCATION])
+    scopes = " ".join(DEFAULT_SCOPES[tokens.LOCATION])
     rng = random.Random(7)
     due_numbers = set(rng.sample(range(size), DUE))
 

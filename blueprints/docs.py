@@ -11,8 +11,8 @@ from flask import Blueprint, abort, current_app, render_template
 
 from blueprints.api import AUTH_MESSAGES, ROUTES, VERSIONS, openapi
 from keyhouse.crm import inputs
-from keyhouse.keys import tokens
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys import apikeys, tokens
+from keyhouse.keys.scopes import KIND_SCOPES, OPT_IN
 from keyhouse.web.params import public_base_url
 
 bp = Blueprint("docs", __name__, url_prefix="/docs")
@@ -58,6 +58,7 @@ def authentication():
         "docs/authentication.html",
         **_context(
             scopes=KIND_SCOPES,
+            opt_in=OPT_IN,
             by_scope=by_scope,
             scanner_regex=tokens.SCANNER_REGEX,
             prefixes=tokens.PREFIXES,
@@ -73,7 +74,11 @@ def guides():
 
 @bp.route("/best-practices")
 def best_practices():
-    return render_template("docs/best_practices.html", **_context())
+    grace_choices = [(code, label) for code, (_, label) in apikeys.ROLL_GRACE.items()]
+    return render_template(
+        "docs/best_practices.html",
+        **_context(grace_choices=grace_choices, default_grace=apikeys.DEFAULT_GRACE),
+    )
 
 
 @bp.route("/sdks")

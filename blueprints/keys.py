@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from keyhouse import permissions
 from keyhouse.keys import apikeys, lifecycle, tokens
 from keyhouse.keys import identify as identifying
-from keyhouse.keys.scopes import KIND_SCOPES, LABELS
+from keyhouse.keys.scopes import DEFAULT_SCOPES, KIND_SCOPES, LABELS
 from keyhouse.models import ApiKey, KeyStatus, utcnow
 from keyhouse.models.keys import NAME_MAX
 from keyhouse.web.htmx import render, toast, trigger, wants_fragment
@@ -31,7 +31,7 @@ bp = Blueprint("keys", __name__, url_prefix="/settings/api-keys")
 
 PAGE_SIZE = 50
 GRACE_CHOICES = [(code, label) for code, (_, label) in apikeys.ROLL_GRACE.items()]
-DEFAULT_GRACE = "24h"  # the safe choice: the old key keeps working while the new one is deployed
+DEFAULT_GRACE = apikeys.DEFAULT_GRACE
 ROW_PAGE = "keys/row_page.html"  # a row fragment as a page of its own (no htmx)
 PANEL_PAGE = "keys/panel_page.html"  # a panel fragment as a page of its own
 
@@ -206,7 +206,7 @@ def _key_form(kind):
     form.location.choices = [(loc.id, loc.name) for loc in locations]
     form.scopes.choices = [(scope, LABELS[scope]) for scope in KIND_SCOPES[kind]]
     if not form.is_submitted():
-        form.scopes.data = list(KIND_SCOPES[kind])
+        form.scopes.data = list(DEFAULT_SCOPES[kind])
         view = current_location()
         if view is not None and any(loc.id == view.id for loc in locations):
             form.location.data = view.id

@@ -123,22 +123,8 @@ def _reschedule(key, now):
 
 
 def _notify(key, kind, users, message, now, threshold_days):
-    """One notification per user; the unique index drops any already delivered. Returns how many are new."""
-    rows = [
-        {
-            "user": user.id,
-            "key": key.id,
-            "kind": kind,
-            "threshold_days": threshold_days,
-            "period_start": key.activity_at,
-            "message": message,
-            "created_at": now,
-        }
-        for user in users
-    ]
-    if not rows:
-        return 0
-    return Notification.insert_many(rows).on_conflict_ignore().as_rowcount().execute()
+    """One notification per user for the key's current activity period. Returns how many are new."""
+    return Notification.deliver(key, kind, users, message, now, threshold_days, period_start=key.activity_at)
 
 
 def _each(action, key_ids, as_of, handle):

@@ -1,6 +1,6 @@
 """The audit trail: one call records who did what to which key, when, from where."""
 
-from keyhouse.models import AuditEvent
+from keyhouse.models import ApiKey, AuditEvent
 
 # The actions the audit log knows, with the words the dashboard shows.
 ACTIONS = {
@@ -9,6 +9,7 @@ ACTIONS = {
     "deactivate": "Deactivated",
     "reactivate": "Reactivated",
     "roll": "Rolled",
+    "self_roll": "Rolled itself through the API",
     "delete": "Deleted",
     "expire": "Deleted for inactivity",
     "warn": "Inactivity warning sent",
@@ -20,16 +21,25 @@ ACTIONS = {
 SYSTEM = "system"
 
 
+def actor_label(actor):
+    """How the log names who did it: a staff member's email, an API key acting on itself, or "system"."""
+    if actor is None:
+        return SYSTEM
+    if isinstance(actor, ApiKey):
+        return f"API key “{actor.name}” ({actor.hint})"
+    return actor.email
+
+
 def record(action, *, agency_id, key=None, actor=None, ip=None, detail=""):
-    """Write one audit event; `actor` None means the system did it."""
+    """Write one audit event; `actor` is a User, an ApiKey (a key acting through the API), or None (the system)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     return AuditEvent.create(
         agency=agency_id,
         key=key.id if key else None,
         location=key.location_id if key else None,
-        actor=actor.id if actor else None,
-        actor_label=actor.email if actor else SYSTEM,
+        actor=None if actor is None or isinstance(actor, ApiKey) else actor.id,
+        actor_label=actor_label(actor)[:254],
         action=action,
         ip=ip,
         detail=detail,

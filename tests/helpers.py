@@ -13,7 +13,7 @@ import psycopg2
 from werkzeug.security import generate_password_hash
 
 from keyhouse.keys import apikeys, tokens
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys.scopes import DEFAULT_SCOPES
 from keyhouse.models import ApiKey, db
 
 PASSWORD = "correct horse battery"
@@ -79,7 +79,7 @@ def bulk_keys(tenants, count, clock=T0):
             "unique_name": f"location:{tenants.north.id}/bulk {number}",
             "digest": f"{number:064x}",
             "hint": "khl_bulk…",
-            "scopes": " ".join(KIND_SCOPES[tokens.LOCATION]),
+            "scopes": " ".join(DEFAULT_SCOPES[tokens.LOCATION]),
             "created_by": tenants.location_admin.id,
             "created_at": clock,
             "activity_at": clock,

@@ -81,3 +81,18 @@ def test_the_guides_describe_custom_fields_with_their_data_types(client):
     html = client.get("/docs/guides").get_data(as_text=True)
     assert 'id="custom-fields"' in html and "{id, value}" in html
     assert all(f"<code>{kind}</code>" in html for kind in inputs.CUSTOM_FIELD_TYPES)
+
+
+def test_the_docs_explain_sunset_self_inspection_and_self_rotation(client):
+    """The Sunset header's Link lands on a section that explains it; the routes and their rules are described."""
+    html = client.get("/docs/best-practices", base_url="https://crm.example.org").get_data(as_text=True)
+    assert 'id="sunset"' in html and "RFC 8594" in html
+    assert "&lt;https://crm.example.org/docs/best-practices#sunset&gt;; rel=&#34;sunset&#34;" in html or \
+        '&lt;https://crm.example.org/docs/best-practices#sunset&gt;; rel="sunset"' in html
+    assert 'id="self-roll"' in html and "<code>keys.self_roll</code>" in html
+    for code in ("none", "1h", "24h", "7d"):  # the dashboard's grace choices, from the one table
+        assert f"<code>{code}</code>" in html
+    auth = client.get("/docs/authentication").get_data(as_text=True)
+    assert "insufficient_scope" in auth and "GET /v2/keys/self" in auth and "opt-in" in auth
+    reference = client.get("/docs/reference").get_data(as_text=True)
+    assert "<code>POST /v2/keys/self/roll</code>" in reference and "No scope needed" in reference

@@ -1,22 +1,26 @@
 """gunicorn with the shipped configuration: it serves Keyhouse, and its access log never carries a key."""
 
 import base64
+import json
 import urllib.error
 import urllib.request
 
 from keyhouse.keys import apikeys
+from keyhouse.keys.scopes import DEFAULT_SCOPES, SELF_ROLL
 from keyhouse.models import db
 from tests.helpers import VERSION
 from tests.servers import gunicorn
 
 
-def call(url, headers=None):
-    request = urllib.request.Request(url, headers=headers or {})
+def call(url, headers=None, data=None, answer_headers=False):
+    request = urllib.request.Request(url, headers=headers or {}, data=data)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read()
+            answer = response.status, response.read()
+            return (*answer, response.headers) if answer_headers else answer
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        answer = error.code, error.read()
+        return (*answer, error.headers) if answer_headers else answer
 
 
 def test_the_access_log_never_carries_a_key_from_the_path_the_query_or_credentials(app, settings, tenants):
@@ -57,6 +61,29 @@ def test_the_access_log_never_carries_a_key_from_the_path_the_query_or_credentia
     assert len(lines_with('"GET /v1/contacts/ HTTP/1.1" 401')) == 1  # Basic auth: no user name logged
     assert len(lines_with(f'"{base}/x/[key]" "bot [key]"')) == 1
     assert len(lines_with('"GET /v2/nothing?… HTTP/1.1" 404')) == 1
+
+
+def test_a_key_rolls_itself_over_http_and_the_new_key_reaches_no_log(app, settings, tenants):
+    """POST /v2/keys/self/roll through gunicorn: the new key is in its answer only, not in any log line."""
+    with db.connection_context():
+        _, old = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="Rotating",
+                                scopes=[*DEFAULT_SCOPES["location"], SELF_ROLL])
+    server, base = gunicorn(settings)
+    try:
+        headers = {"Authorization": f"Bearer {old}", "Version": VERSION, "Content-Type": "application/json"}
+        status, body, _ = call(f"{base}/v2/keys/self/roll", headers, b'{"grace": "1h"}', answer_headers=True)
+        assert status == 201, body
+        new = json.loads(body)["key"]["apiKey"]
+        status, _, answer = call(f"{base}/v2/keys/self", headers, answer_headers=True)
+        assert status == 200 and answer["Sunset"] and 'rel="sunset"' in answer["Link"]
+        status, body, answer = call(f"{base}/v2/keys/self", {**headers, "Authorization": f"Bearer {new}"},
+                                    answer_headers=True)
+        assert status == 200 and json.loads(body)["key"]["expiresAt"] is None and "Sunset" not in answer
+    finally:
+        status = server.stop()
+    assert status == 0, server.output
+    assert new not in server.output and old not in server.output
+    assert '"POST /v2/keys/self/roll HTTP/1.1" 201' in server.output
 
 
 def test_the_shipped_configuration_sizes_workers_from_the_cpu_count_and_lets_the_environment_override_it(monkeypatch):

@@ -10,7 +10,7 @@ from peewee import SqliteDatabase
 
 from keyhouse.keys import apikeys, tokens
 from keyhouse.keys.apikeys import Authentication, KeyProblem
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys.scopes import DEFAULT_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, KeyStatus, Notification, db, utcnow
 from tests.helpers import all_stored_text
 
@@ -83,7 +83,7 @@ def test_create_stores_only_digest_and_hint(app, tenants):
     assert stored.digest == tokens.digest(plaintext)
     assert stored.hint == tokens.hint(plaintext)
     assert stored.kind == "location"
-    assert stored.scope_list == list(KIND_SCOPES["location"])
+    assert stored.scope_list == list(DEFAULT_SCOPES["location"])  # all but the opt-in ones
     assert plaintext not in all_stored_text()
     assert plaintext[4:-4] not in all_stored_text()
     event = AuditEvent.get(AuditEvent.key == key.id)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from keyhouse.keys import apikeys, tokens
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys.scopes import DEFAULT_SCOPES, KIND_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, KeyStatus
 from tests.helpers import all_stored_text, csrf_token
 
@@ -43,7 +43,7 @@ class Screen:
         if scopes is not None:
             data["scopes"] = scopes
         else:
-            data["scopes"] = list(KIND_SCOPES[kind])
+            data["scopes"] = list(DEFAULT_SCOPES[kind])  # what the form ticks by default
         return self.post("/settings/api-keys", data)
 
     def page(self, **params):
@@ -113,12 +113,27 @@ def test_location_key_for_a_chosen_location(as_user, tenants):
     assert (key.kind, key.location_id) == ("location", tenants.south.id)
 
 
-def test_create_form_defaults_to_all_scopes_of_the_kind(as_user, tenants):
+def test_create_form_defaults_to_all_scopes_of_the_kind_but_rolling_itself(as_user, tenants):
     screen = as_user("admin@acme.test")
     html = screen.get("/settings/api-keys/new?kind=location").get_data(as_text=True)
-    for scope in KIND_SCOPES["location"]:
+    for scope in DEFAULT_SCOPES["location"]:
         assert re.search(rf'<input checked id="scopes-\d+" name="scopes" type="checkbox" value="{scope}">', html)
+    # "May roll itself" is offered, unticked: a key gets it only when someone ticks it.
+    assert re.search(r'<input id="scopes-\d+" name="scopes" type="checkbox" value="keys.self_roll">', html)
+    assert "Roll itself through the API" in html
     assert "locations.write" not in html
+
+
+def test_a_key_may_roll_itself_only_when_its_creator_ticked_it(as_user, tenants):
+    screen = as_user("admin@acme.test")
+    assert screen.create(name="Plain").status_code == 201
+    assert screen.create(name="Rotating", scopes=[*DEFAULT_SCOPES["agency"], "keys.self_roll"]).status_code == 201
+    plain, rotating = ApiKey.get(ApiKey.name == "Plain"), ApiKey.get(ApiKey.name == "Rotating")
+    assert "keys.self_roll" not in plain.scope_list and "keys.self_roll" in rotating.scope_list
+    rows = screen.page()
+    row = re.search(rf'<tr id="key-{rotating.id}".*?</tr>', rows, re.S).group(0)
+    assert "All agency scopes" in row and "keys.self_roll" in row
+    assert "keys.self_roll" not in re.search(rf'<tr id="key-{plain.id}".*?</tr>', rows, re.S).group(0)
 
 
 @pytest.mark.parametrize("name,message", [

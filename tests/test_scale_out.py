@@ -22,7 +22,7 @@ from rq import Worker
 from jobs import queue
 from jobs import sweep as jobs
 from keyhouse.keys import tokens
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys.scopes import DEFAULT_SCOPES
 from keyhouse.models import ApiKey, AuditEvent, Notification, db, utcnow
 from tests.helpers import PASSWORD, VERSION, bulk_keys, writes_locked
 from tests.servers import eventually, gunicorn, keyhouse_process
@@ -118,7 +118,7 @@ def test_two_web_processes_two_workers_and_cron_share_one_truth(app, settings, t
     admin_a = Browser(base_a).sign_in("north.admin@acme.test")
     status, reveal = admin_a.open("/settings/api-keys", {
         "kind": tokens.LOCATION, "location": tenants.north.id, "name": "Shared",
-        "scopes": list(KIND_SCOPES[tokens.LOCATION]), "csrf_token": admin_a.token("/settings/api-keys"),
+        "scopes": list(DEFAULT_SCOPES[tokens.LOCATION]), "csrf_token": admin_a.token("/settings/api-keys"),
     })
     assert status == 201, reveal
     (plaintext,) = set(re.findall(tokens.SCANNER_REGEX, reveal))

@@ -2,23 +2,27 @@
 kinds, rate limits, errors and query parameters (the route table is routes.py).
 
 One request goes: Version header (API 2.0) → bearer key (401) → rate limit (429)
-→ key kind and scope of the route (403) → the view (404, 422, ...). The verified
-key is kept in `g.api_key` for the rest of the request. A successful answer
-moves the key's activity clock (apikeys.record_use).
+→ key kind and scope of the route (403, with RFC 6750's WWW-Authenticate when
+the scope is missing) → the view (404, 422, ...). The verified key is kept in
+`g.api_key` for the rest of the request. A successful answer moves the key's
+activity clock (apikeys.record_use) and, while the key has a known end
+(lifecycle.ends_at), carries RFC 8594's Sunset and its Link.
 """
 
+import datetime
 import logging
 import re
 
-from flask import g, request
+from flask import g, request, url_for
+from werkzeug.http import http_date
 
 from keyhouse import audit, metrics, ratelimit
 from keyhouse.crm import inputs
-from keyhouse.keys import apikeys, tokens
+from keyhouse.keys import apikeys, lifecycle, tokens
 from keyhouse.models import Location
 from keyhouse.web import security
 from keyhouse.web.jsonio import ApiError, error_response, not_found
-from keyhouse.web.params import client_ip
+from keyhouse.web.params import client_ip, public_base_url
 
 from .routes import ROUTES, VERSIONS
 
@@ -99,8 +103,14 @@ def guard():
         if route_.kind == tokens.LOCATION:
             raise ApiError(403, "This route needs a location key (on API 1.0 agency keys cannot act on location resources)")
         raise ApiError(403, "This route needs an agency key")
-    if route_.scope not in key.scope_list:
-        raise ApiError(403, f"This key is not authorized for {route_.scope}")
+    if route_.scope is not None and route_.scope not in key.scope_list:
+        raise insufficient_scope(route_.scope)
+
+
+def insufficient_scope(scope):
+    """403 for a key without `scope`: the contract's body, and the RFC 6750 challenge naming the scope."""
+    challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
+    return ApiError(403, f"This key is not authorized for {scope}", {"WWW-Authenticate": challenge})
 
 
 def limit_headers(response):
@@ -122,14 +132,33 @@ def record_use(response):
     return response
 
 
+SUNSET_DOCS = ("docs.best_practices", "sunset")  # the /docs page and anchor that explain the Sunset header
+
+
+def sunset_headers(response):
+    """after_request of both API blueprints: while the key has a known end, successful answers say when (RFC 8594).
+
+    From the key row the request loaded already (no query); error answers carry
+    no Sunset, as they are no use of the key (docs/api.md).
+    """
+    key = g.get("api_key")
+    end = lifecycle.ends_at(key) if key is not None and response.status_code < 400 else None
+    if end is not None:
+        page, anchor = SUNSET_DOCS
+        response.headers["Sunset"] = http_date(end.replace(tzinfo=datetime.UTC))
+        response.headers["Link"] = f'<{public_base_url()}{url_for(page, _anchor=anchor)}>; rel="sunset"'
+    return response
+
+
 def init_blueprint(bp):
     """Authentication, limits and errors for one version's blueprint."""
     bp.before_request(guard)
     bp.after_request(record_use)
+    bp.after_request(sunset_headers)
 
     @bp.errorhandler(ApiError)
     def api_error(error):
-        return error_response(error.status, error.message)
+        return error_response(error.status, error.message, error.headers)
 
     @bp.errorhandler(inputs.Invalid)
     def invalid(error):

@@ -17,18 +17,33 @@ from keyhouse.models.fields import ID_LENGTH
 from .routes import DOCUMENT_VERSION, ROUTES, VERSIONS
 
 TITLES = {"v1": "Keyhouse API 1.0", "v2": "Keyhouse API 2.0"}
+SIGNALS = (
+    " While the calling key has a known end (a rolled key in its grace period), successful answers carry"
+    " Sunset (RFC 8594) and Link rel=\"sunset\"; GET /keys/self tells a key about itself."
+)
 DESCRIPTIONS = {
-    "v1": "HighLevel API 1.0 compatible. Location resources need a location key, locations an agency key.",
-    "v2": "HighLevel API 2.0 compatible. Send the Version header. Agency keys name a location with locationId.",
+    "v1": "HighLevel API 1.0 compatible. Location resources need a location key, locations an agency key." + SIGNALS,
+    "v2": "HighLevel API 2.0 compatible. Send the Version header. Agency keys name a location with locationId."
+          + SIGNALS,
 }
 ERRORS = {
     400: "Bad request: malformed JSON, or (API 2.0) a missing or unknown Version header",
     401: "Missing, malformed, invalid or deactivated key",
-    403: "The key lacks the route's scope, or is of the wrong kind",
+    403: "The key lacks the route's scope (see WWW-Authenticate), or is of the wrong kind",
     404: "Not found, or outside this key's reach",
+    409: "The key was rolled already: its replacement may roll",
     413: "The body is too large",
     422: "A parameter or body field is invalid (the message names it)",
     429: "Rate limit exceeded (see Retry-After)",
+}
+SUCCESS_HEADERS = {  # RFC 8594, while the calling key has a known end
+    "Sunset": {"description": "When the calling key stops working (HTTP-date); only while it has a known end",
+               "schema": {"type": "string"}},
+    "Link": {"description": 'The docs page about it, rel="sunset"; sent with Sunset', "schema": {"type": "string"}},
+}
+SCOPE_CHALLENGE = {  # RFC 6750, on a 403 for a missing scope
+    "WWW-Authenticate": {"description": 'Bearer error="insufficient_scope", scope="<the scope>" (missing scope only)',
+                         "schema": {"type": "string"}},
 }
 ID_PATTERN = f"^[A-Za-z0-9]{{{ID_LENGTH}}}$"
 
@@ -100,6 +115,17 @@ def components():
         "nextPage": {"type": ["integer", "null"]},
         "prevPage": {"type": ["integer", "null"]},
     }
+    api_key = {
+        "id": _string(), "name": _string(), "kind": {"enum": ["agency", "location"]},
+        "hint": _string("the key's first and last characters, as the dashboard shows it"),
+        "scopes": {"type": "array", "items": {"type": "string"}},
+        "locationId": {"type": ["string", "null"], "description": "a location key's location"},
+        "companyId": _string(), "createdAt": time,
+        "lastUsedAt": {"type": ["string", "null"], "format": "date-time"},
+        "expiresAt": {"type": ["string", "null"], "format": "date-time",
+                      "description": "when the key stops working (the Sunset header), if known"},
+        "deletionAt": {**time, "description": "when the key is deleted if not used again"},
+    }
     return {
         "securitySchemes": {
             "bearerAuth": {
@@ -135,6 +161,9 @@ def components():
             }),
             "Note": _object({"id": ident, "contactId": ident, "body": _string(), "userId": {"type": ["string", "null"]},
                              "dateAdded": time}),
+            "ApiKey": _object(api_key),
+            "NewApiKey": _object({**api_key, "apiKey": _string("the new key itself: in this answer only, store it now")},
+                                 ("apiKey",)),
             "Task": _object({"id": ident, "contactId": ident, "title": _string(), "body": {"type": ["string", "null"]},
                              "assignedTo": {"type": ["string", "null"]}, "dueDate": time,
                              "completed": {"type": "boolean"}}),
@@ -171,18 +200,29 @@ def operation(route):
     if route.version == "v2":
         parameters.append({"name": "Version", "in": "header", "required": True,
                            "schema": {"enum": list(VERSIONS)}})
-    errors = [code for code in ERRORS if code != 413 or route.body]
+    def applies(code):
+        if code == 403:  # nothing to refuse on a route any key may call
+            return bool(route.scope or route.kind)
+        return code not in (409, 413) or (code == 413 and route.body) or code in route.errors
+
+    def error(code):
+        answer = _json({"$ref": "#/components/schemas/Error"}, ERRORS[code])
+        if code == 403 and route.scope:
+            answer["headers"] = SCOPE_CHALLENGE
+        return answer
+
+    success = {**_json(answer_schema(route.response), "Success"), "headers": SUCCESS_HEADERS}
     doc = {
         "operationId": f"{route.version}_{route.endpoint}",
         "summary": route.summary,
         "tags": [route.rule.strip("/").split("/")[0]],
-        "security": [{"bearerAuth": [route.scope]}],
+        "security": [{"bearerAuth": [route.scope] if route.scope else []}],
         "x-scope": route.scope,
         "x-key-kinds": [route.kind] if route.kind else ["location", "agency"],
         "parameters": parameters,
         "responses": {
-            str(route.status): _json(answer_schema(route.response), "Success"),
-            **{str(code): _json({"$ref": "#/components/schemas/Error"}, ERRORS[code]) for code in errors},
+            str(route.status): success,
+            **{str(code): error(code) for code in ERRORS if applies(code)},
         },
     }
     if route.body:

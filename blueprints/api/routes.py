@@ -21,13 +21,14 @@ class Route:
     rule: str  # the Flask rule below the version prefix, e.g. "/contacts/<contactId>"
     endpoint: str
     summary: str
-    scope: str
+    scope: str | None  # None: any verified key may call it (the calling key's own routes)
     kind: str | None  # tokens.LOCATION / tokens.AGENCY, or None when either kind may call
     query: tuple = ()  # inputs.Field
     body: tuple = ()  # inputs.Field
     required: tuple = ()  # required body fields
     response: object = None  # see openapi.py for the notation
     status: int = 200
+    errors: tuple = ()  # error statuses beyond those every route may answer (openapi.ERRORS)
 
     @property
     def path(self):

@@ -10,7 +10,7 @@ from keyhouse.models import Location
 from keyhouse.web.jsonio import json_body
 from keyhouse.web.params import client_ip
 
-from . import resources
+from . import resources, self_key
 from .common import agency_location, init_blueprint
 from .resources import (
     CONTACTS_QUERY,
@@ -222,3 +222,17 @@ def update_location(locationId):
 def delete_location(locationId):
     crm.delete_location(agency_location(locationId), ip=client_ip())
     return {}
+
+
+# --- the calling key itself ----------------------------------------------------------
+
+
+@route(bp, "GET", "/keys/self", summary=self_key.SUMMARY["self"], scope=None, kind=None, response={"key": "ApiKey"})
+def key_self():
+    return self_key.describe()
+
+
+@route(bp, "POST", "/keys/self/roll", summary=self_key.SUMMARY["roll"], scope=self_key.SELF_ROLL, kind=None,
+       body=self_key.ROLL_BODY, response={"key": "NewApiKey", "previousKeyExpiresAt": "string"}, errors=(409,))
+def roll_key_self():
+    return self_key.roll()

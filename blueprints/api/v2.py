@@ -12,7 +12,7 @@ from keyhouse.keys.tokens import AGENCY
 from keyhouse.models import Contact, Location, TriggerLink
 from keyhouse.web.jsonio import json_body, not_found
 
-from . import resources
+from . import resources, self_key
 from .common import acting_location, choice_arg, find, init_blueprint, int_arg, reachable_location, str_arg
 from .resources import CONTACTS_QUERY, ENROLL_BODY, SUBMISSIONS_QUERY, TAGS_BODY
 from .routes import param, route
@@ -322,3 +322,18 @@ def complete_task(contactId, taskId):
 def delete_task(contactId, taskId):
     resources.delete_child(acting_location(), contactId, "task", taskId)
     return SUCCEEDED
+
+
+# --- the calling key itself ----------------------------------------------------------
+
+
+@route(bp, "GET", "/keys/self", summary=self_key.SUMMARY["self"], scope=None, kind=None, response={"key": "ApiKey"})
+def key_self():
+    return self_key.describe()
+
+
+@route(bp, "POST", "/keys/self/roll", summary=self_key.SUMMARY["roll"], scope=self_key.SELF_ROLL, kind=None,
+       body=self_key.ROLL_BODY, response={"key": "NewApiKey", "previousKeyExpiresAt": "string"}, status=201,
+       errors=(409,))
+def roll_key_self():
+    return self_key.roll(), 201  # 201 as API 2.0's other creating routes

@@ -10,8 +10,8 @@ import datetime
 from peewee import Case, IntegrityError, Node
 
 from keyhouse import audit
-from keyhouse.keys import tokens
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys import lifecycle, tokens
+from keyhouse.keys.scopes import DEFAULT_SCOPES, KIND_SCOPES, SELF_ROLL
 from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
 from keyhouse.models.keys import NAME_MAX, USER_AGENT_MAX
 from keyhouse.models.lookup import Lookup
@@ -23,6 +23,7 @@ ROLL_GRACE = {  # the choices staff get when rolling a key: how long the old key
     "24h": (datetime.timedelta(hours=24), "Keep the old key working for 24 hours"),
     "7d": (datetime.timedelta(days=7), "Keep the old key working for 7 days"),
 }
+DEFAULT_GRACE = "24h"  # the safe choice: the old key keeps working while the new one is deployed
 
 
 class KeyProblem(ValueError):
@@ -52,11 +53,11 @@ def clean_name(name):
 
 
 def clean_scopes(kind, scopes):
-    """The scopes as stored (space-separated, in canonical order); None means all of the kind's."""
+    """The scopes as stored (space-separated, in canonical order); None means the kind's defaults."""
     allowed = KIND_SCOPES[kind]
     if scopes is not None and not scopes:
         raise KeyProblem("Choose at least one scope.", "scopes")
-    chosen = set(allowed if scopes is None else scopes)
+    chosen = set(DEFAULT_SCOPES[kind] if scopes is None else scopes)
     unknown = sorted(chosen - set(allowed))
     if unknown:
         raise KeyProblem(f"Not a scope for {kind} keys: {', '.join(unknown)}.", "scopes")
@@ -251,11 +252,13 @@ def delete(key, *, actor=None, ip=None, action="delete", only_if=None, detail=""
     return _change(key, action, condition, fields, actor=actor, ip=ip, detail=detail)
 
 
-def roll(key, grace="none", *, actor=None, ip=None):
+def roll(key, grace="none", *, actor=None, ip=None, action="roll"):
     """Replace a key: a new one with the same name, kind and scopes; returns (new, plaintext).
 
     The old key stops working at once (grace "none", it is deleted) or when the
-    grace period ends (a job then deletes it).
+    grace period ends (a job then deletes it). `actor` is the staff member who
+    rolled it, or the key itself (self_roll): then the new key keeps the old
+    one's creator.
     """
     if key.status == KeyStatus.DELETED:
         raise KeyProblem("A deleted key cannot be rolled.")
@@ -281,6 +284,7 @@ def roll(key, grace="none", *, actor=None, ip=None):
         if not rolled:  # a double submit, or deleted meanwhile
             raise KeyProblem("This key was rolled or deleted meanwhile. Reload the page to see it as it is now.")
         current = ApiKey.get_by_id(key.id)
+        by_itself = isinstance(actor, ApiKey)
         new = ApiKey.create(
             agency=current.agency_id,
             location=current.location_id,
@@ -290,15 +294,34 @@ def roll(key, grace="none", *, actor=None, ip=None):
             digest=tokens.digest(plaintext),
             hint=tokens.hint(plaintext),
             scopes=current.scopes,
-            created_by=actor.id if actor else None,
+            created_by=current.created_by_id if by_itself else actor.id if actor else None,
             created_at=now,
             activity_at=now,
         )
         ApiKey.update(replaced_by=new.id).where(ApiKey.id == key.id).execute()
         detail = "old key deleted at once" if period is None else f"old key works until {old_fields['expires_at']:%Y-%m-%d %H:%M} UTC"
-        audit.record("roll", agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
+        audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
         audit.record("create", agency_id=key.agency_id, key=new, actor=actor, ip=ip, detail=f"{new.name} (roll)")
     for name, value in old_fields.items():
         setattr(key, name, value)
     key.replaced_by = new.id
+    return new, plaintext
+
+
+def self_roll(key, grace=DEFAULT_GRACE, *, ip=None):
+    """A key with the opt-in scope keys.self_roll replaces itself (the API's POST /keys/self/roll).
+
+    The roll above, with the key as its actor in the audit log; everyone told
+    about the key (lifecycle.recipients) finds it in the bell. Returns (new, plaintext).
+    """
+    if SELF_ROLL not in key.scope_list:
+        raise KeyProblem(f"This key is not authorized for {SELF_ROLL}.")
+    with db.atomic():
+        new, plaintext = roll(key, grace, actor=key, ip=ip, action="self_roll")
+        if key.expires_at > new.created_at:
+            after = f"The old key works until {key.expires_at:%Y-%m-%d %H:%M} UTC."
+        else:
+            after = "The old key stopped working at once."
+        message = f"{lifecycle.describe(new)} rolled itself through the API. {after}"
+        Notification.deliver(new, Notification.SELF_ROLLED, lifecycle.recipients(new), message, new.created_at)
     return new, plaintext

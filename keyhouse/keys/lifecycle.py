@@ -40,6 +40,18 @@ def final_warning_sent(key):
     return key.delete_after is not None and key.warned_period == key.activity_at
 
 
+def ends_at(key):
+    """When `key` stops working for a reason already set — the end of a rolled key's grace
+    period — or None when it has no known end (inactivity is no known end: any use resets it).
+
+    The one answer to "when does this key stop working": the API's Sunset header and the
+    self endpoints ask it, and so should any other rule that gives a key an end (a per-key
+    expiry date). It may read only ApiKey columns in apikeys.VERIFIED_FIELDS, so the
+    header costs no query.
+    """
+    return key.expires_at
+
+
 def in_lifecycle(key):
     return key.status in KeyStatus.LIVE and key.expires_at is None
 

@@ -36,7 +36,8 @@ class Notification(BaseModel):
     key = ForeignKeyField(ApiKey, null=True, backref="notifications", on_delete="CASCADE")
     WARNING = "warning"  # a key will be deleted for inactivity unless it is used
     DELETED = "deleted"  # a key was deleted for inactivity
-    KINDS = (WARNING, DELETED)
+    SELF_ROLLED = "self_rolled"  # a key rolled itself through the API
+    KINDS = (WARNING, DELETED, SELF_ROLLED)
 
     kind = CharField(max_length=20)  # one of KINDS
     # For warnings: days before deletion, and the activity clock they belong to.
@@ -56,6 +57,20 @@ class Notification(BaseModel):
             # The dropdown and the notifications page: a user's notifications, newest first.
             (("user", "id"), False),
         )
+
+    @classmethod
+    def deliver(cls, key, kind, users, message, now, threshold_days=None, period_start=None):
+        """One notification about `key` per user; the unique index drops any already delivered.
+
+        Returns how many are new."""
+        rows = [
+            {"user": user.id, "key": key.id, "kind": kind, "threshold_days": threshold_days,
+             "period_start": period_start, "message": message, "created_at": now}
+            for user in users
+        ]
+        if not rows:
+            return 0
+        return cls.insert_many(rows).on_conflict_ignore().as_rowcount().execute()
 
     UNREAD_CAP = 100  # the badge shows "99+" beyond this; counting stops there
 

@@ -9,7 +9,7 @@ from peewee import (
     fn,
 )
 
-from keyhouse.keys.scopes import KIND_SCOPES
+from keyhouse.keys.scopes import DEFAULT_SCOPES, OPT_IN
 
 from .base import BaseModel, utcnow
 from .tenancy import Agency, Location, User
@@ -144,7 +144,12 @@ class ApiKey(BaseModel):
 
     @property
     def has_all_scopes(self):
-        return set(self.scope_list) == set(KIND_SCOPES[self.kind])
+        """Whether the key has every scope its kind gets by default (opt-in ones aside: see opt_in_scopes)."""
+        return set(self.scope_list) >= set(DEFAULT_SCOPES[self.kind])
+
+    @property
+    def opt_in_scopes(self):
+        return [scope for scope in self.scope_list if scope in OPT_IN]
 
     @property
     def owner(self):

@@ -11,22 +11,24 @@ from keyhouse.web.observe import request_id
 class ApiError(Exception):
     """Answer the request with `status` and the contract's error body naming the problem."""
 
-    def __init__(self, status, message):
+    def __init__(self, status, message, headers=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 def not_found(thing):
     return ApiError(404, f"{thing} not found")
 
 
-def error_response(status, message):
+def error_response(status, message, headers=None):
     """The contract's error body: {"statusCode", "error", "message", "requestId"} (the id to quote to support)."""
     response = jsonify(
         statusCode=status, error=HTTP_STATUS_CODES.get(status, "Error"), message=message, requestId=request_id()
     )
     response.status_code = status
+    response.headers.update(headers or {})
     return response
 
 

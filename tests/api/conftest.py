@@ -7,7 +7,8 @@ import pytest
 
 from keyhouse import demo
 from keyhouse.crm import actions as crm
-from keyhouse.keys import apikeys
+from keyhouse.keys import apikeys, tokens
+from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import Contact, Form, TriggerLink, Workflow, db
 
 VERSION = "2021-07-28"
@@ -39,7 +40,8 @@ def crm_data(tenants):
 
 @pytest.fixture
 def keys(tenants):
-    """Plaintext keys: location keys (North, South, Elsewhere), agency keys, narrow, deactivated and deleted ones."""
+    """Plaintext keys: location keys (North, South, Elsewhere), agency keys, narrow, deactivated and deleted ones,
+    and `rotating`: a North key with every location scope, the opt-in keys.self_roll included."""
     with db.connection_context():
         def make(name, location=None, agency=tenants.acme, scopes=None):
             key, plaintext = apikeys.create(
@@ -53,6 +55,7 @@ def keys(tenants):
         agency, agency_token = make("agency")
         _, other_agency_token = make("other agency", agency=tenants.other)
         _, readonly_token = make("readonly", tenants.north, scopes=["contacts.readonly"])
+        _, rotating_token = make("rotating", tenants.north, scopes=list(KIND_SCOPES[tokens.LOCATION]))
         _, agency_readonly_token = make("agency readonly", scopes=["locations.readonly"])
         deactivated, deactivated_token = make("deactivated", tenants.north)
         apikeys.deactivate(deactivated)
@@ -61,7 +64,7 @@ def keys(tenants):
     return SimpleNamespace(
         north=north_token, north_key=north, south=south_token, elsewhere=elsewhere_token,
         agency=agency_token, agency_key=agency, other_agency=other_agency_token,
-        readonly=readonly_token, agency_readonly=agency_readonly_token,
+        readonly=readonly_token, rotating=rotating_token, agency_readonly=agency_readonly_token,
         deactivated=deactivated_token, deleted=deleted_token,
     )
 

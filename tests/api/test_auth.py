@@ -88,13 +88,17 @@ def test_every_route_needs_its_scope(api, tenants, crm_data):
                     agency_id=tenants.acme.id, location_id=tenants.north.id if kind == tokens.LOCATION else None,
                     name=f"without {scope}", scopes=others,
                 )
-    for route in ALL_ROUTES:
+    scoped = [route for route in ALL_ROUTES if route.scope is not None]
+    assert {route.path for route in ALL_ROUTES if route.scope is None} == {"/v1/keys/self", "/v2/keys/self"}
+    for route in scoped:
         token = tokens_by_scope[route.kind or tokens.LOCATION, route.scope]
         response = api(route.method, sample_path(route, crm_data, tenants), token, body=body_for(route))
         assert response.status_code == 403, route.path
         assert error_body(response) == {
-        "statusCode": 403, "error": "Forbidden", "message": f"This key is not authorized for {route.scope}",
-    }
+            "statusCode": 403, "error": "Forbidden", "message": f"This key is not authorized for {route.scope}",
+        }
+        # RFC 6750: the challenge names the missing scope, so a client can tell what to ask for.
+        assert response.headers["WWW-Authenticate"] == f'Bearer error="insufficient_scope", scope="{route.scope}"'
 
 
 V2_ROUTES = [route for route in ALL_ROUTES if route.version == "v2"]

@@ -45,14 +45,21 @@ def test_every_operation_is_complete(client, version):
                 assert operation["security"] == []
                 continue
             scope = operation["x-scope"]
-            assert operation["security"] == [{"bearerAuth": [scope]}]
-            assert scope in KIND_SCOPES[tokens.AGENCY]
+            if scope is None:  # the calling key's own routes: any key, no scope
+                assert path.endswith("/keys/self") and operation["security"] == [{"bearerAuth": []}]
+            else:
+                assert operation["security"] == [{"bearerAuth": [scope]}]
+                assert scope in KIND_SCOPES[tokens.AGENCY]
+                assert "WWW-Authenticate" in operation["responses"]["403"]["headers"]
             names = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
             assert names == set(re.findall(r"{(\w+)}", path))
             assert ("Version" in {p["name"] for p in operation["parameters"]}) == (version == "v2")
-            assert {"401", "403", "404", "422", "429"} <= set(operation["responses"])
+            assert {"401", "404", "422", "429"} <= set(operation["responses"])
+            assert ("403" in operation["responses"]) == (scope is not None or operation["x-key-kinds"] != [
+                "location", "agency"])
             success = [code for code in operation["responses"] if code.startswith("2")]
             assert len(success) == 1
+            assert set(operation["responses"][success[0]]["headers"]) == {"Sunset", "Link"}
             for ref in re.findall(r"#/components/schemas/(\w+)", str(operation)):
                 assert ref in schemas
             if method in ("post", "put"):

@@ -29,7 +29,7 @@ def fill(route, crm_data, tenants):
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=lambda route: f"{route.method} {route.path}")
 def test_a_lone_surrogate_in_any_body_field_is_a_named_422(api, keys, crm_data, tenants, route):
-    key = keys.agency if route.kind == "agency" else keys.north
+    key = keys.agency if route.kind == "agency" else keys.rotating  # every location scope, opt-in ones too
     for field in route.body:
         body = '{"locationId": "%s", "%s": %s}' % (tenants.north.api_id, field.name, LONE_SURROGATE)
         response = api(route.method, fill(route, crm_data, tenants), key=key, body=body)
