@@ -119,17 +119,21 @@ local burst = redis.call('INCR', KEYS[1])
 if burst == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 local daily = redis.call('INCR', KEYS[2])
 if daily == 1 then redis.call('EXPIRE', KEYS[2], 86460) end
-redis.call('HINCRBY', KEYS[3], ARGV[4] .. 'requests', 1)
+-- A usage hash and its id in the set come and go together (the roll-up takes both at once),
+-- so a hash's first count of the day is the moment to give it its TTL and its place in the set.
+if redis.call('HINCRBY', KEYS[3], ARGV[4] .. 'requests', 1) == 1 then
+  redis.call('EXPIRE', KEYS[3], ARGV[9])
+  redis.call('SADD', KEYS[4], ARGV[8])
+end
 if daily > tonumber(ARGV[3]) or burst > tonumber(ARGV[2]) then
   redis.call('HINCRBY', KEYS[3], ARGV[4] .. 'limited', 1)
 elseif ARGV[5] == '1' then
   redis.call('HINCRBY', KEYS[3], ARGV[4] .. 'refused', 1)
 end
-redis.call('HINCRBY', KEYS[3], 'c:' .. ARGV[6], 1)
+if redis.call('HINCRBY', KEYS[3], 'c:' .. ARGV[6], 1) == 1 then
+  redis.call('HSET', KEYS[3], 'f:' .. ARGV[6], ARGV[7])
+end
 redis.call('HSET', KEYS[3], 's:' .. ARGV[6], ARGV[7])
-redis.call('HSETNX', KEYS[3], 'f:' .. ARGV[6], ARGV[7])
-redis.call('EXPIRE', KEYS[3], ARGV[9])
-redis.call('SADD', KEYS[4], ARGV[8])
 for i = 5, #KEYS do
   local j = 10 + (i - 5) * 3
   redis.call('HINCRBY', KEYS[i], ARGV[j + 1], ARGV[j + 2])
