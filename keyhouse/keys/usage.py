@@ -23,6 +23,7 @@ import dataclasses
 import datetime
 import threading
 
+from flask import current_app
 from peewee import EXCLUDED, Case, fn
 
 from keyhouse.keys import callers as caller_names
@@ -50,28 +51,40 @@ def day_field(day_text, field):
 
 # --------------------------------------------------------------- refusals counted later
 
-_pending = collections.Counter()  # {(key id, hash field): amount} not yet in Redis
-_pending_lock = threading.Lock()
 PENDING_MAX = 10_000  # distinct entries kept while Redis is away; more are dropped
+
+
+class Pending:
+    """Counts of this process waiting for its next limiter call: {(key id, hash field): amount}."""
+
+    def __init__(self):
+        self.counts = collections.Counter()
+        self.lock = threading.Lock()
+
+
+def _pending():
+    return current_app.extensions.setdefault("usage_pending", Pending())
 
 
 def defer(key_id, *fields, now=None):
     """Count `fields` ("requests", "refused") for key `key_id` today with this process's next limiter call."""
     moment = now or utcnow()
-    with _pending_lock:
+    pending = _pending()
+    with pending.lock:
         for field in fields:
             entry = (key_id, day_field(f"{moment:%Y%m%d}", field))
-            if entry in _pending or len(_pending) < PENDING_MAX:
-                _pending[entry] += 1
+            if entry in pending.counts or len(pending.counts) < PENDING_MAX:
+                pending.counts[entry] += 1
 
 
 def take_pending():
     """The deferred counts, [(key id, field, amount)], emptied from this process."""
-    with _pending_lock:
-        if not _pending:
-            return []
-        entries = [(key_id, field, amount) for (key_id, field), amount in _pending.items()]
-        _pending.clear()
+    pending = _pending()
+    if not pending.counts:  # the common case: no lock taken
+        return []
+    with pending.lock:
+        entries = [(key_id, field, amount) for (key_id, field), amount in pending.counts.items()]
+        pending.counts.clear()
     return entries
 
 
