@@ -113,3 +113,27 @@ def test_product_names():
     assert callers.product("") == "unknown"
     assert callers.network("::ffff:10.1.2.3") == "10.1.2.0/24"
     assert callers.network("not an address") == "unknown"
+
+
+def test_a_batch_the_database_refuses_goes_back_to_redis_and_is_stored_once_later(
+        app, api, keys, crm_data, run_jobs, redis, monkeypatch):
+    for _ in range(2):
+        assert api("GET", "/v1/contacts/", keys.north, headers={"User-Agent": ZAPIER}).status_code == 200
+    real_store = usage.store
+
+    def refused(taken):
+        raise RuntimeError("the database said no")
+
+    monkeypatch.setattr(usage, "store", refused)  # the database is down for this run
+    queue(app).enqueue(rollup)
+    run_jobs()
+    assert queue(app).failed_job_registry.count == 1
+    assert redis.sismember(usage.KEYS_SET, keys.north_key.id)  # given back
+    monkeypatch.setattr(usage, "store", real_store)
+    again = queue(app).enqueue(rollup)
+    run_jobs()
+    assert again.get_status() == "finished"
+    row = _today(keys.north_key.id)
+    assert (row.requests, row.ok) == (2, 2)
+    with db.connection_context():
+        assert KeyCaller.get(KeyCaller.key == keys.north_key.id).requests == 2
