@@ -2,7 +2,9 @@
 
 Two fixed windows per key: a burst window (RATE_LIMIT_BURST requests per
 RATE_LIMIT_BURST_SECONDS) and a day (RATE_LIMIT_DAILY requests per UTC day).
-Redis only ever holds counters keyed by ids and IPs, never a key.
+Redis only ever holds counters keyed by ids and IPs, never a key. The per-key
+limiter's one call (a Lua script) also counts the key's usage and caller
+(keyhouse/keys/usage.py), so that costs no round trip of its own.
 
 If Redis cannot be reached the API keeps answering (fail open): limits and
 failure counts are off until it returns. That is logged once when it happens

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import urllib.error
 import urllib.request
 
 from playwright.sync_api import expect
