@@ -10,11 +10,15 @@ use with the pinned packages of PEER_PACKAGES. Keyhouse runs `gunicorn wsgi:app`
 with an embedded Valkey for Redis and the rate limits raised out of the way.
 Each repeat measures every server once, in turn; the ratios are taken within
 a repeat and the table shows their median (and the median requests per second).
-Then, in this process, the cost of verifying a key against one primary-key SELECT.
+Then, in this process, the cost of verifying a key against one primary-key SELECT,
+and what counting each key's usage and callers costs an authenticated request:
+
+    .venv/bin/python bench/api.py --usage       # only that figure (no wrk, no Django peer)
 """
 
 import argparse
 import contextlib
+import logging
 import os
 import re
 import secrets
@@ -86,9 +90,10 @@ def with_search_path(url, schema):
     return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
 
 
-def seed_keyhouse(url, workdir):
-    """The schema, one agency with one location, and a location key; returns (location api_id, token)."""
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "REDIS_URL": None, "INSTANCE_PATH": workdir})
+def seed_keyhouse(url, workdir, redis_url=None, **settings):
+    """The schema, one agency with one location, and a location key; returns (app, location api_id, token)."""
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "REDIS_URL": redis_url, "INSTANCE_PATH": workdir,
+                      **settings})
     with app.app_context(), db.connection_context():
         upgrade()
         agency = Agency.create(name="Bench Agency")
@@ -332,6 +337,84 @@ def in_process(app, token):
     return figures
 
 
+def _former_limiter_call(redis, key_id, now):
+    """The rate limiter's Redis call before usage was counted: one pipeline of INCR and EXPIRE (the reference)."""
+    burst_key, daily_key = f"ratelimit:{key_id}:burst:{int(now // 10)}", f"ratelimit:{key_id}:day:bench"
+    pipe = redis.pipeline(transaction=False)
+    pipe.incr(burst_key)
+    pipe.expire(burst_key, 11)
+    pipe.incr(daily_key)
+    pipe.expire(daily_key, 86460)
+    return pipe.execute()
+
+
+# The limiter's script without the usage commands: what the request paid before counting, in the same form.
+LIMITS_ONLY_SCRIPT = """
+local burst = redis.call('INCR', KEYS[1])
+if burst == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local daily = redis.call('INCR', KEYS[2])
+if daily == 1 then redis.call('EXPIRE', KEYS[2], 86460) end
+return {burst, daily}
+"""
+
+
+def usage_cost(redis_url, rounds=25):
+    """µs per call: an authenticated API request, and the limiter call with and without usage counting."""
+    from keyhouse import ratelimit
+    from keyhouse.keys import callers
+
+    def counted(key_id, caller):
+        if ratelimit.hit(key_id, caller=caller).burst_count is None:  # Redis did not answer: no figure to take
+            raise SystemExit("usage: the limiter could not reach Redis (a loaded machine?); run it again")
+
+    with tempfile.TemporaryDirectory() as workdir:
+        app, api_id, token = seed_keyhouse(f"sqlite:///{workdir}/keyhouse.db", workdir, redis_url,
+                                           RATE_LIMIT_BURST=10**9, RATE_LIMIT_DAILY=10**9)
+        logging.getLogger("keyhouse.requests").setLevel(logging.WARNING)  # no log line: a leaner request to compare with
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}", "Version": VERSION, "User-Agent": "Zapier"}
+        path = f"/v2/locations/{api_id}"
+        if client.get(path, headers=headers).status_code != 200:
+            raise SystemExit("usage: the authenticated request did not answer 200")
+        with app.app_context(), db.connection_context():
+            key_id = apikeys.authenticate(token).key.id
+        with app.test_request_context():  # the limiter reads the app's settings
+            redis = app.extensions["redis"]
+            caller = callers.caller("203.0.113.7", "Zapier")
+            limits_only = redis.register_script(LIMITS_ONLY_SCRIPT)
+
+            figures = per_call_us({
+                "authenticated request (GET /v2/locations/{id}, test client)": (
+                    lambda: client.get(path, headers=headers), 200),
+                "limiter call, former pipeline (no usage)": (
+                    lambda: _former_limiter_call(redis, key_id, time.time()), 1000),
+                "limiter call, the same script without usage": (
+                    lambda: limits_only(keys=[f"ratelimit:{key_id}:burst:b", f"ratelimit:{key_id}:day:b"], args=[11]),
+                    1000),
+                "limiter call with usage and caller (ratelimit.hit)": (lambda: counted(key_id, caller), 1000),
+                "naming the caller (callers.caller, cached)": (
+                    lambda: callers.caller("203.0.113.7", "Zapier"), 20000),
+            }, rounds)
+        release_all()
+    # Against the cheaper of the two references, so the figure never flatters.
+    reference = min(figures["limiter call, former pipeline (no usage)"],
+                    figures["limiter call, the same script without usage"])
+    figures["counting's cost per request"] = (figures["limiter call with usage and caller (ratelimit.hit)"] - reference
+                                              + figures["naming the caller (callers.caller, cached)"])
+    return figures
+
+
+def print_usage_cost(figures):
+    print("\nusage counting, in process, µs per call (fastest of 25 rounds, the calls taking turns)\n")
+    print("| call | µs |")
+    print("|---|---|")
+    for title, value in figures.items():
+        print(f"| {title} | {value:.1f} |")
+    request = figures["authenticated request (GET /v2/locations/{id}, test client)"]
+    ratio = figures["counting's cost per request"] / request * 100
+    print(f"| counting ÷ authenticated request (target ≤ 5 %) | **{ratio:.1f} %** |")
+
+
 # --- one database -------------------------------------------------------------------
 
 
@@ -397,9 +480,13 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--in-process", action="store_true", help="only the in-process verification figures")
+    parser.add_argument("--usage", action="store_true", help="only what counting usage costs a request")
     args = parser.parse_args()
     if args.in_process:
         return print_in_process(args)
+    if args.usage:
+        with embedded_redis() as redis_url:
+            return print_usage_cost(usage_cost(redis_url))
     if not shutil.which("wrk"):
         raise SystemExit("bench/api.py needs wrk: apt-get install wrk")
     peer_python()
@@ -419,7 +506,9 @@ def main():
                     "PostgreSQL", with_search_path(base, schemas["keyhouse"]), with_search_path(base, schemas["peer"]),
                     workdir, redis_url, args,
                 )
+        usage = usage_cost(redis_url)
     print_tables(columns, verification, args)
+    print_usage_cost(usage)
 
 
 ROWS = [

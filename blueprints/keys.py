@@ -11,14 +11,15 @@ import dataclasses
 import datetime
 import math
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from keyhouse import permissions
-from keyhouse.keys import apikeys, lifecycle, tokens
+from blueprints.notifications import pending_banner_context
+from keyhouse.keys import apikeys, lifecycle, tokens, usage
 from keyhouse.keys import identify as identifying
 from keyhouse.keys.scopes import DEFAULT_SCOPES, KIND_SCOPES, LABELS
 from keyhouse.models import ApiKey, KeyStatus, utcnow
@@ -34,12 +35,18 @@ GRACE_CHOICES = [(code, label) for code, (_, label) in apikeys.ROLL_GRACE.items(
 DEFAULT_GRACE = apikeys.DEFAULT_GRACE
 ROW_PAGE = "keys/row_page.html"  # a row fragment as a page of its own (no htmx)
 PANEL_PAGE = "keys/panel_page.html"  # a panel fragment as a page of its own
+KEY_PAGE = "keys/key_page.html"  # one key's page
 
 
 @bp.before_request
 @login_required
 def require_login():
     """Every keys screen needs a signed-in staff member."""
+
+
+@bp.context_processor
+def usage_days():
+    return {"usage_days": usage.DAYS_SHOWN}
 
 
 # ---------------------------------------------------------------- one key as the screen shows it
@@ -54,21 +61,46 @@ class Row:
     days_left: int | None  # None outside the warning window
     now: datetime.datetime
     inactivity_days: int
+    radius: usage.Radius  # what stopping the key breaks (its confirmations say it)
+    requests: int | None = None  # requests in the last usage.DAYS_SHOWN days (rolled up)
+    cut_over: usage.CutOver | None = None  # a rolled key in its grace period: who still calls it
     linked: bool = False  # the key a link pointed at: its row is marked and scrolled to
 
 
-def row_of(key, managed=None, now=None, linked=False):
-    """The Row of `key` for the signed-in user; pass `managed` (managed_location_ids) for many keys."""
+def row_of(key, managed=None, now=None, linked=False, radius=None, requests=None):
+    """The Row of `key` for the signed-in user; for many keys pass `managed` (managed_location_ids)
+    and their `radius` and `requests` (usage.blast_radius, usage.requests_since)."""
     now = now or utcnow()
     rule = lifecycle.rule()
+    if radius is None:
+        radius = usage.blast_radius([key], now, rule.inactivity_days)[key.id]
+    if requests is None:
+        requests = usage.requests_since([key.id], _usage_since(now)).get(key.id, 0)
     return Row(
         key=key,
         can_manage=permissions.manages_key(current_user, key, managed),
         days_left=rule.days_until_deletion(key, now),
         now=now,
         inactivity_days=rule.inactivity_days,
+        radius=radius,
+        requests=requests,
+        cut_over=usage.cut_over(key, now) if key.expires_at else None,
         linked=linked,
     )
+
+
+def _usage_since(now):
+    """The first UTC day of the usage numbers a row shows."""
+    return now.date() - datetime.timedelta(days=usage.DAYS_SHOWN - 1)
+
+
+def _rows(keys, managed, now, linked_id=None):
+    """Rows of many keys: their blast radius and usage in two queries for all of them."""
+    keys = list(keys)
+    radii = usage.blast_radius(keys, now, lifecycle.rule().inactivity_days)
+    requests = usage.requests_since([key.id for key in keys], _usage_since(now))
+    return [row_of(key, managed, now, linked=key.id == linked_id, radius=radii[key.id],
+                   requests=requests.get(key.id, 0)) for key in keys]
 
 
 def _key_or_404(key_id, manage=True):
@@ -80,11 +112,21 @@ def _key_or_404(key_id, manage=True):
     return key
 
 
-def _done(response_or_fragment, message, level="success"):
-    """Finish a change: the fragment and a toast for htmx, a redirect and a flash for pages."""
-    if not wants_fragment():
+def _done(response_or_fragment, message, level="success", key=None):
+    """Finish a change: the fragment and a toast for htmx, a redirect and a flash for pages.
+
+    A change made on a key's page (form field `from=page`) goes back to that page
+    (to the list once the key is gone; `key` None).
+    """
+    from_page = request.form.get("from") == "page"
+    if from_page or not wants_fragment():
         flash(message, level)
-        return redirect(url_for("keys.index"), code=303)
+        target = url_for("keys.key_page", key_id=key.id) if from_page and key is not None else url_for("keys.index")
+        if wants_fragment():
+            response = make_response("", 204)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target, code=303)
     return toast(make_response(response_or_fragment), message, level)
 
 
@@ -143,8 +185,7 @@ def _section(kind, filters, page, locations, managed, linked=None):
     can_create = permissions.manages_agency_keys(user) if kind == tokens.AGENCY else bool(managed)
     return {
         "kind": kind,
-        "rows": [row_of(key, managed, now, linked=linked_here and key.id == linked.id)
-                 for key in query.paginate(page, PAGE_SIZE)],
+        "rows": _rows(query.paginate(page, PAGE_SIZE), managed, now, linked.id if linked_here else None),
         "total": total,
         "page": page,
         "pages": pages,
@@ -169,8 +210,7 @@ def index():
         "name_max": NAME_MAX,
     }
     if not wants_fragment():  # the whole page also shows the pending-deletion banner
-        context["pending"] = lifecycle.pending_deletions(current_user, utcnow())
-        context["inactivity_days"] = lifecycle.rule().inactivity_days
+        context.update(pending_banner_context())
     return render("keys/api_keys.html", "keys/_keys.html", **context)
 
 
@@ -305,7 +345,7 @@ def change_status(key_id, change):
     key, message, level = _change_status(key_id, change)
     if key is None:
         return _done("", "This key has been deleted.", "error")
-    return _done(_row(key), message, level)
+    return _done(_row(key), message, level, key=key)
 
 
 @bp.route("/<int(max=2147483647):key_id>/roll", methods=["GET", "POST"])
@@ -313,19 +353,28 @@ def roll(key_id):
     """The roll form in the panel (GET), or roll the key and reveal the new one (POST)."""
     key = _rollable_or_404(key_id)
     if request.method == "GET":
-        return render(PANEL_PAGE, "keys/_roll_form.html", key=key, choices=GRACE_CHOICES, default=DEFAULT_GRACE)
+        return _roll_form(key)
     try:
         new_key, plaintext = apikeys.roll(key, request.form.get("grace", ""), actor=current_user, ip=client_ip())
     except apikeys.KeyProblem as problem:
-        return render(PANEL_PAGE, "keys/_roll_form.html", status=422,
-                      key=key, choices=GRACE_CHOICES, default=DEFAULT_GRACE, error=problem.message)
+        return _roll_form(key, problem.message, 422)
     return _reveal(new_key, plaintext, old_key=key)
 
 
 @bp.route("/<int(max=2147483647):key_id>/roll/in-row")
 def roll_in_row(key_id):
     """The roll form in place of the key's row."""
-    return render(ROW_PAGE, "keys/_row_roll.html", key=_rollable_or_404(key_id), choices=GRACE_CHOICES, default=DEFAULT_GRACE)
+    return _roll_form(_rollable_or_404(key_id), template="keys/_row_roll.html", page=ROW_PAGE)
+
+
+def _roll_form(key, error=None, status=200, template="keys/_roll_form.html", page=PANEL_PAGE):
+    """The roll form (in the panel or in place of the row), with what rolling breaks."""
+    return render(page, template, status=status, key=key, choices=GRACE_CHOICES, default=DEFAULT_GRACE, error=error,
+                  radius=_radius(key), now=utcnow())
+
+
+def _radius(key):
+    return usage.blast_radius([key], utcnow(), lifecycle.rule().inactivity_days)[key.id]
 
 
 def _rollable_or_404(key_id):
@@ -340,10 +389,81 @@ def _rollable_or_404(key_id):
 def delete(key_id):
     key = _key_or_404(key_id)
     if request.method == "GET":  # the confirmation step for browsers without htmx
-        return render(PANEL_PAGE, "keys/_delete_confirm.html", key=key)
+        return render(PANEL_PAGE, "keys/_delete_confirm.html", key=key, radius=_radius(key), now=utcnow())
     if not apikeys.delete(key, actor=current_user, ip=client_ip()):
         abort(404)  # deleted meanwhile
     return _done("", f"Deleted “{key.name}”. Requests with it now get 401.")
+
+
+# ---------------------------------------------------------------- one key's page
+
+
+def _seen_key_or_404(key_id):
+    """A key the user sees — a deleted one too (its page is its tombstone) — else 404."""
+    key = ApiKey.get_or_none(ApiKey.id == key_id)
+    if key is None or not permissions.sees_key(current_user, key):
+        abort(404)
+    return key
+
+
+def _key_page(key, fragment=KEY_PAGE, status=200, **extra):
+    """The key's page (or one of its sections, `fragment`, for htmx)."""
+    now = utcnow()
+    series = usage.daily(key, now.date())
+    return render(KEY_PAGE, fragment, status=status, row=row_of(key, now=now), key=key, series=series,
+                  totals=usage.totals(series), callers=usage.top_callers(key), **extra)
+
+
+@bp.route("/<int(max=2147483647):key_id>/page")
+def key_page(key_id):
+    """Everything about one key: its details, usage for 30 days, callers and, while it is rolled, the cut-over."""
+    return _key_page(_seen_key_or_404(key_id))
+
+
+@bp.route("/<int(max=2147483647):key_id>/callers/<int(max=2147483647):caller_id>/name", methods=["POST"])
+def name_caller(key_id, caller_id):
+    """Give one of the key's callers a name ("Acme lead sync"); blank removes it."""
+    key = _key_or_404(key_id)
+    try:
+        caller = usage.name_caller(key, caller_id, request.form.get("name", ""))
+    except apikeys.KeyProblem as problem:
+        return _key_page(key, "keys/_callers.html", 422, caller_error=problem.message, caller_id=caller_id)
+    if caller is None:
+        abort(404)
+    message = f"Named the caller “{caller.name}”." if caller.name else "The caller has no name now."
+    if not wants_fragment():
+        flash(message)
+        return redirect(url_for("keys.key_page", key_id=key.id), code=303)
+    return toast(_key_page(key, "keys/_callers.html"), message)
+
+
+@bp.route("/<int(max=2147483647):key_id>/stop-old", methods=["POST"])
+def stop_old(key_id):
+    """End a rolled key's grace period now: the old key stops working."""
+    key = _key_or_404(key_id)
+    if key.expires_at is None:
+        abort(404)  # not the old half of a roll
+    if not apikeys.finish_roll(key, actor=current_user, ip=client_ip()):
+        abort(404)  # deleted meanwhile
+    return _done("", f"Stopped the old key {key.hint} of “{key.name}”. Requests with it now get 401.", key=key)
+
+
+ACTIVITY_IDS_MAX = 2 * PAGE_SIZE  # the rows of both lists
+
+
+@bp.route("/activity")
+def activity():
+    """The last use and usage numbers of the listed keys (`ids`), as out-of-band swaps: the lists poll it."""
+    ids = [int(part) for part in request.args.get("ids", "").split(",") if part.isdigit() and len(part) < 10]
+    keys = list(ApiKey.select().where(
+        ApiKey.id.in_(ids[:ACTIVITY_IDS_MAX]) & (ApiKey.agency == current_user.agency_id)
+        & ApiKey.status.in_(KeyStatus.LIVE)
+    )) if ids else []
+    keys = [key for key in keys if permissions.sees_key(current_user, key)]
+    now = utcnow()
+    requests = usage.requests_since([key.id for key in keys], _usage_since(now))
+    return render_template("keys/_activity_updates.html", keys=keys, requests=requests, now=now,
+                           days=usage.DAYS_SHOWN)
 
 
 # ---------------------------------------------------------------- identify a pasted key

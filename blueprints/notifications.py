@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from keyhouse.keys import lifecycle
+from keyhouse.keys import lifecycle, usage
 from keyhouse.models import Notification, utcnow
 from keyhouse.web.htmx import render
 from keyhouse.web.params import small_int
@@ -90,10 +90,21 @@ def mark_all_read():
     return _changed()
 
 
+BANNER_KEYS = 10  # keys the banner names; the rows of the others say it
+
+
+def pending_banner_context(now=None):
+    """What the pending-deletion banner shows: the keys, their blast radius, the inactivity period."""
+    now = now or utcnow()
+    pending = lifecycle.pending_deletions(current_user, now)
+    inactivity_days = lifecycle.rule().inactivity_days
+    radii = usage.blast_radius([key for key, _ in pending[:BANNER_KEYS]], now, inactivity_days)
+    return {"pending": pending, "radii": radii, "now": now, "inactivity_days": inactivity_days,
+            "banner_keys": BANNER_KEYS}
+
+
 @bp.route("/pending-banner")
 def pending_banner():
     """The API keys screen's banner of keys pending deletion (refreshed by htmx)."""
-    return render(
-        "notifications/_pending_banner.html", "notifications/_pending_banner.html",
-        pending=lifecycle.pending_deletions(current_user, utcnow()), inactivity_days=lifecycle.rule().inactivity_days,
-    )
+    return render("notifications/_pending_banner.html", "notifications/_pending_banner.html",
+                  **pending_banner_context())

@@ -6,6 +6,7 @@ The cron process only enqueues; workers execute.
 from rq import cron
 
 from jobs.sweep import sweep
+from jobs.usage import rollup
 from keyhouse import config
 
 _settings = config.from_environment()
@@ -15,4 +16,11 @@ cron.register(
     queue_name=_settings["RQ_QUEUE"],
     interval=_settings["SWEEP_INTERVAL_SECONDS"],
     job_timeout=600,
+)
+
+cron.register(
+    rollup,
+    queue_name=_settings["RQ_QUEUE"],
+    interval=_settings["USAGE_ROLLUP_SECONDS"],
+    job_timeout=300,
 )

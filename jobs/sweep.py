@@ -207,4 +207,4 @@ def finish_roll(key_ids, as_of=None):
 
 
 def _finish_roll_one(key, now):
-    apikeys.delete(key, only_if=ApiKey.expires_at <= now)  # actor None: the audit log says "system"
+    apikeys.finish_roll(key, now)  # actor None: the audit log says "system"

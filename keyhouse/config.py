@@ -97,6 +97,7 @@ def from_environment():
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "RQ_QUEUE": _env("RQ_QUEUE", "keyhouse"),
         "SWEEP_INTERVAL_SECONDS": _int("SWEEP_INTERVAL_SECONDS", 300),
+        "USAGE_ROLLUP_SECONDS": _int("USAGE_ROLLUP_SECONDS", 60),
         # The API: per-key rate limits, failed-authentication bursts, proxies in front.
         "RATE_LIMIT_BURST": _int("RATE_LIMIT_BURST", 100),
         "RATE_LIMIT_BURST_SECONDS": _int("RATE_LIMIT_BURST_SECONDS", 10),

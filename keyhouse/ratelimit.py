@@ -2,7 +2,9 @@
 
 Two fixed windows per key: a burst window (RATE_LIMIT_BURST requests per
 RATE_LIMIT_BURST_SECONDS) and a day (RATE_LIMIT_DAILY requests per UTC day).
-Redis only ever holds counters keyed by ids and IPs, never a key.
+Redis only ever holds counters keyed by ids and IPs, never a key. The per-key
+limiter's one call (a Lua script) also counts the key's usage and caller
+(keyhouse/keys/usage.py), so that costs no round trip of its own.
 
 If Redis cannot be reached the API keeps answering (fail open): limits and
 failure counts are off until it returns. That is logged once when it happens
@@ -23,6 +25,8 @@ import time
 from flask import current_app
 from redis import ConnectionPool, Redis
 from redis.exceptions import RedisError
+
+from keyhouse.keys import usage as key_usage
 
 log = logging.getLogger("keyhouse.ratelimit")
 
@@ -107,26 +111,72 @@ def _redis_call(work):
     return result
 
 
-def hit(key_id, now=None):
-    """Count one request of key `key_id`; the Usage says whether it is over a limit."""
+# The limiter's one round trip: both windows, and the key's usage (keyhouse/keys/usage.py).
+# KEYS: burst counter, day counter, the key's usage hash, the set of keys with usage,
+# then the usage hashes of deferred counts. ARGV: burst TTL, burst limit, day limit,
+# the day's field prefix, "1" if the guard refuses the request anyway, the caller,
+# now (epoch seconds), the key id, the hash TTL, then (key id, field, amount) per deferred count.
+HIT_SCRIPT = """
+local burst = redis.call('INCR', KEYS[1])
+if burst == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local daily = redis.call('INCR', KEYS[2])
+if daily == 1 then redis.call('EXPIRE', KEYS[2], 86460) end
+-- A usage hash and its id in the set come and go together (the roll-up takes both at once),
+-- so a hash's first count of the day is the moment to give it its TTL and its place in the set.
+if redis.call('HINCRBY', KEYS[3], ARGV[4] .. 'requests', 1) == 1 then
+  redis.call('EXPIRE', KEYS[3], ARGV[9])
+  redis.call('SADD', KEYS[4], ARGV[8])
+end
+if daily > tonumber(ARGV[3]) or burst > tonumber(ARGV[2]) then
+  redis.call('HINCRBY', KEYS[3], ARGV[4] .. 'limited', 1)
+elseif ARGV[5] == '1' then
+  redis.call('HINCRBY', KEYS[3], ARGV[4] .. 'refused', 1)
+end
+if redis.call('HINCRBY', KEYS[3], 'c:' .. ARGV[6], 1) == 1 then
+  redis.call('HSET', KEYS[3], 'f:' .. ARGV[6], ARGV[7])
+end
+redis.call('HSET', KEYS[3], 's:' .. ARGV[6], ARGV[7])
+for i = 5, #KEYS do
+  local j = 10 + (i - 5) * 3
+  redis.call('HINCRBY', KEYS[i], ARGV[j + 1], ARGV[j + 2])
+  redis.call('EXPIRE', KEYS[i], ARGV[9])
+  redis.call('SADD', KEYS[4], ARGV[j])
+end
+return {burst, daily}
+"""
+
+
+def _hit_script(redis):
+    """The registered HIT_SCRIPT of this client (EVALSHA; loaded again by redis-py after a flush)."""
+    script = getattr(redis, "_keyhouse_hit", None)
+    if script is None:
+        script = redis._keyhouse_hit = redis.register_script(HIT_SCRIPT)
+    return script
+
+
+def hit(key_id, now=None, caller="unknown|unknown", refused=False):
+    """Count one request of key `key_id` by `caller` (callers.caller); the Usage says whether it is over a limit.
+
+    The same round trip counts the request in the key's usage — as refused when
+    `refused` (the guard answers 4xx anyway) — and carries this process's
+    deferred counts (usage.defer).
+    """
     usage = limits()
     now = time.time() if now is None else now
     burst_seconds = usage.burst_ms // 1000
     window = int(now // burst_seconds)
     day = datetime.datetime.fromtimestamp(now, datetime.UTC)
-    burst_key = f"ratelimit:{key_id}:burst:{window}"
-    daily_key = f"ratelimit:{key_id}:day:{day:%Y%m%d}"
+    day_text = f"{day:%Y%m%d}"
+    keys = [f"ratelimit:{key_id}:burst:{window}", f"ratelimit:{key_id}:day:{day_text}",
+            key_usage.hash_name(key_id), key_usage.KEYS_SET]
+    args = [burst_seconds + 1, usage.burst_max, usage.daily_max, key_usage.day_field(day_text, ""),
+            "1" if refused else "0", caller, int(now), key_id, key_usage.HASH_TTL]
+    pending = key_usage.take_pending()
+    for other_id, field, amount in pending:
+        keys.append(key_usage.hash_name(other_id))
+        args.extend((other_id, field, amount))
 
-    def count(redis):
-        pipe = redis.pipeline(transaction=False)  # one round trip; INCR and EXPIRE need no MULTI
-        pipe.incr(burst_key)
-        pipe.expire(burst_key, burst_seconds + 1)
-        pipe.incr(daily_key)
-        pipe.expire(daily_key, 86400 + 60)
-        burst, _, daily, _ = pipe.execute()
-        return burst, daily
-
-    counts = _redis_call(count)
+    counts = _redis_call(lambda redis: _hit_script(redis)(keys=keys, args=args))
     if counts is None:
         return usage
     usage.burst_count, usage.daily_count = counts

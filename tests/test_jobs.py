@@ -1,4 +1,4 @@
-"""RQ wiring: the cron config enqueues the sweep and a real worker runs it."""
+"""RQ wiring: the cron config enqueues the sweep and the usage roll-up, and a real worker runs them."""
 
 from rq.cron import CronScheduler
 from rq.job import JobStatus
@@ -6,19 +6,21 @@ from rq.job import JobStatus
 from jobs import queue
 
 
-def test_cron_config_enqueues_the_sweep_on_the_app_queue(app, redis, run_jobs):
+def test_cron_config_enqueues_the_sweep_and_the_usage_rollup_on_the_app_queue(app, redis, run_jobs):
     scheduler = CronScheduler(connection=redis)
     scheduler.load_config_from_file("jobs.cron")
-    assert [job.func_name for job in scheduler.get_jobs()] == ["jobs.sweep.sweep"]
+    expected = ["jobs.sweep.sweep", "jobs.usage.rollup"]
+    assert [job.func_name for job in scheduler.get_jobs()] == expected
+    assert [job.interval for job in scheduler.get_jobs()][1] == app.config["USAGE_ROLLUP_SECONDS"]
     scheduler.enqueue_jobs()
     pending = queue(app).jobs
-    assert [job.func_name for job in pending] == ["jobs.sweep.sweep"]
+    assert sorted(job.func_name for job in pending) == expected
 
     run_jobs()
 
-    job = pending[0]
-    job.refresh()
-    assert job.get_status() == JobStatus.FINISHED
+    for job in pending:
+        job.refresh()
+        assert job.get_status() == JobStatus.FINISHED
     assert queue(app).count == 0
 
 

@@ -41,7 +41,7 @@ def test_the_dropdown_lists_the_newest_first_in_pages(client, auth, tenants):
     assert html.lstrip().startswith('<div id="bell-list"')
     assert html.count('data-testid="notification"') == 8
     assert html.index("warning 9") < html.index("warning 2")
-    assert f'href="/settings/api-keys?key={key.id}#key-{key.id}"' in html
+    assert f'href="/settings/api-keys/{key.id}/page"' in html  # each entry links to its key's page
     assert f"/notifications/items?before={notes[2].id}&amp;bell=1" in html
 
     older = text(client.get(f"/notifications/items?before={notes[2].id}&bell=1", headers=HTMX))

@@ -18,7 +18,8 @@ from werkzeug.http import http_date
 
 from keyhouse import audit, metrics, ratelimit
 from keyhouse.crm import inputs
-from keyhouse.keys import apikeys, lifecycle, tokens
+from keyhouse.keys import apikeys, callers, lifecycle, tokens
+from keyhouse.keys import usage as key_usage
 from keyhouse.models import Location
 from keyhouse.web import security
 from keyhouse.web.jsonio import ApiError, error_response, not_found
@@ -56,6 +57,8 @@ def _refuse(problem, key):
         "API authentication failed: %s, %s %s from %s%s",
         problem, request.method, tokens.redact(request.path), ip, f" (key {key.hint})" if key else "",
     )
+    if key is not None:  # a deactivated key: its usage counts the refused request (no limiter call was made)
+        key_usage.defer(key.id, "requests", "refused")
     failures, _ = ratelimit.API_AUTH_FAILURES.count(ip)
     if failures == ratelimit.API_AUTH_FAILURES.limit:  # once per window and IP
         log.warning("Burst of %d failed API authentications from %s", failures, ip)
@@ -86,31 +89,46 @@ def check_version():
         raise ApiError(400, f"The Version header must be one of {allowed}")
 
 
-def guard():
-    """before_request of both API blueprints: everything a route needs before its view runs."""
-    route_ = ROUTES.get(request.endpoint)
-    if route_ is None:  # the OpenAPI document: public
-        return
-    if route_.version == "v2":
-        check_version()
-    key = authenticate()
-    usage = ratelimit.hit(key.id)
-    g.api_usage = usage
-    if usage.limited:
-        metrics.record_rate_limited()
-        raise ApiError(429, f"Rate limit exceeded; retry after {usage.retry_after} seconds")
+def _denial(route_, key):
+    """Why the key may not use the route (its kind or scopes), as an ApiError 403; None if it may."""
     if route_.kind and key.kind != route_.kind:
         if route_.kind == tokens.LOCATION:
-            raise ApiError(403, "This route needs a location key (on API 1.0 agency keys cannot act on location resources)")
-        raise ApiError(403, "This route needs an agency key")
+            return ApiError(403, "This route needs a location key (on API 1.0 agency keys cannot act on location resources)")
+        return ApiError(403, "This route needs an agency key")
     if route_.scope is not None and route_.scope not in key.scope_list:
-        raise insufficient_scope(route_.scope)
+        return insufficient_scope(route_.scope)
+    return None
 
 
 def insufficient_scope(scope):
     """403 for a key without `scope`: the contract's body, and the RFC 6750 challenge naming the scope."""
     challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
     return ApiError(403, f"This key is not authorized for {scope}", {"WWW-Authenticate": challenge})
+
+
+def guard():
+    """before_request of both API blueprints: everything a route needs before its view runs.
+
+    The kind and scope are decided before the rate limiter's call so that its one
+    round trip counts the request's outcome too (keyhouse/keys/usage.py); a
+    rate-limited request still gets its 429 first.
+    """
+    route_ = ROUTES.get(request.endpoint)
+    if route_ is None:  # the OpenAPI document: public
+        return
+    if route_.version == "v2":
+        check_version()
+    key = authenticate()
+    denial = _denial(route_, key)
+    usage = ratelimit.hit(key.id, caller=callers.caller(client_ip(), request.user_agent.string),
+                          refused=denial is not None)
+    g.api_usage = usage
+    g.api_outcome_counted = usage.limited or denial is not None
+    if usage.limited:
+        metrics.record_rate_limited()
+        raise ApiError(429, f"Rate limit exceeded; retry after {usage.retry_after} seconds")
+    if denial is not None:
+        raise denial
 
 
 def limit_headers(response):
@@ -125,10 +143,15 @@ def limit_headers(response):
 
 
 def record_use(response):
-    """after_request of both API blueprints: a successful answer moves the key's activity clock."""
+    """after_request of both API blueprints: a successful answer moves the key's activity clock;
+    a refusal the limiter's call did not know of yet (a view's 404 or 422) is counted with the next one."""
     key = g.get("api_key")
-    if key is not None and response.status_code < 400:
+    if key is None:
+        return response
+    if response.status_code < 400:
         apikeys.record_use(key, client_ip(), request.user_agent.string)
+    elif response.status_code < 500 and not g.get("api_outcome_counted"):
+        key_usage.defer(key.id, "refused")
     return response
 
 

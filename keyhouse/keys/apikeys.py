@@ -252,6 +252,19 @@ def delete(key, *, actor=None, ip=None, action="delete", only_if=None, detail=""
     return _change(key, action, condition, fields, actor=actor, ip=ip, detail=detail)
 
 
+def finish_roll(key, now=None, *, actor=None, ip=None):
+    """End the grace period of a rolled key: delete it, if it still is the old half of a roll.
+
+    The finish_roll job passes `now` and deletes only keys whose grace period is
+    over by then; staff ("Stop the old key now") pass no `now` and end it at once.
+    """
+    condition = ApiKey.expires_at.is_null(False)
+    if now is not None:
+        condition &= ApiKey.expires_at <= now
+    detail = "" if now is not None else "grace period ended early (old key stopped)"
+    return delete(key, actor=actor, ip=ip, only_if=condition, detail=detail)
+
+
 def roll(key, grace="none", *, actor=None, ip=None, action="roll"):
     """Replace a key: a new one with the same name, kind and scopes; returns (new, plaintext).
 

@@ -17,11 +17,12 @@ from .crm import (
 from .keys import ApiKey, KeyStatus
 from .signins import SignIn
 from .tenancy import Agency, Location, Role, User, UserLocation
+from .usage import KeyCaller, KeyUsageDay
 
 ALL_MODELS = [
     Agency, Location, User, UserLocation, ApiKey, AuditEvent, Notification,
     Contact, Workflow, Enrollment, Form, FormSubmission, TriggerLink, LinkClick,
-    CustomField, Note, Task, SignIn,
+    CustomField, Note, Task, SignIn, KeyUsageDay, KeyCaller,
 ]
 
 __all__ = [
@@ -40,7 +41,9 @@ __all__ = [
     "Task",
     "TriggerLink",
     "Workflow",
+    "KeyCaller",
     "KeyStatus",
+    "KeyUsageDay",
     "Location",
     "Notification",
     "Role",

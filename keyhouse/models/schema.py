@@ -43,12 +43,19 @@ def _sign_ins(migrator):  # version 4: sign-ins the server can end (sessions and
     db.create_tables([SignIn])
 
 
+def _key_usage_and_callers(migrator):  # version 5: requests per key and day, and each key's callers
+    from .usage import KeyCaller, KeyUsageDay
+
+    db.create_tables([KeyUsageDay, KeyCaller])
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "contact gender, dndSettings and inboundDndSettings", _contact_dnd_and_gender),
     (3, "custom fields, notes and tasks", _custom_fields_notes_tasks),
     (4, "sign-ins table", _sign_ins),
+    (5, "key usage per day and key callers", _key_usage_and_callers),
 ]
 
 LATEST = MIGRATIONS[-1][0]

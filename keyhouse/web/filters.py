@@ -1,4 +1,4 @@
-"""Template filters for times: `ago` ("3 minutes ago") and `utc`."""
+"""Template filters: `ago` ("3 minutes ago"), `utc`, and a key's `blast_radius`."""
 
 from keyhouse.models import utcnow
 
@@ -23,6 +23,12 @@ def utc(moment):
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
+def blast_radius(radius, now=None):
+    """What stopping a key breaks (keys.usage.Radius): "3 callers, last call 4 minutes ago"."""
+    return radius.describe(lambda moment: ago(moment, now))
+
+
 def init_app(app):
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["utc"] = utc
+    app.jinja_env.filters["blast_radius"] = blast_radius

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from keyhouse.keys import apikeys
+from keyhouse.models import KeyCaller, KeyUsageDay, utcnow
 from tests.browser.conftest import DESKTOP, PHONE, create_agency_key
 
 AXE = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js").read_text()
@@ -45,10 +46,17 @@ def test_signed_out_pages_have_no_violations(page, tenants):
 @SIZES
 def test_signed_in_pages_have_no_violations(page, sign_in, tenants):
     apikeys.create(agency_id=tenants.acme.id, name="Agency sync", actor=tenants.admin)
-    apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="North sync", actor=tenants.admin)
+    north, _ = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="North sync",
+                              actor=tenants.admin)
+    KeyUsageDay.create(key=north.id, day=utcnow().date(), requests=12, refused=2, limited=1)
+    KeyCaller.create(key=north.id, network="203.0.113.0/24", product="Zapier", requests=12,
+                     first_seen=utcnow(), last_seen=utcnow())
+    rolled, _ = apikeys.create(agency_id=tenants.acme.id, name="Rolled sync", actor=tenants.admin)
+    apikeys.roll(rolled, "24h")
     sign_in("admin@acme.test")
     paths = [
         "/settings/api-keys", "/settings/api-keys/new?kind=agency", "/settings/api-keys/identify",
+        f"/settings/api-keys/{north.id}/page", f"/settings/api-keys/{rolled.id}/page",
         "/settings/audit-log", "/notifications/", "/activity/", f"/activity/{tenants.north.api_id}", *DOCS,
     ]
     assert audit(page, paths) == []

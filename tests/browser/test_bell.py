@@ -28,7 +28,8 @@ def test_the_admin_follows_a_warning_marks_all_read_and_sees_a_new_one_arrive(ap
     warning = panel.get_by_role("link", name="“Zapier sync” (North Clinic)")
     expect(warning).to_contain_text("will be deleted on")
     warning.click()
-    expect(page).to_have_url(f"/settings/api-keys?key={key.id}#key-{key.id}")
+    expect(page).to_have_url(f"/settings/api-keys/{key.id}/page")  # the key's own page
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Zapier sync")
 
     page.get_by_role("link", name="Notifications: 1 unread").click()
     panel.get_by_role("button", name="Mark all as read").click()
@@ -44,5 +45,5 @@ def test_the_admin_follows_a_warning_marks_all_read_and_sees_a_new_one_arrive(ap
     expect(count).to_have_text("1")
     expect(panel.get_by_role("link", name="“Make.com” (agency key)")).to_be_visible()
     expect(panel.get_by_role("link", name="“Make.com” (agency key)")).to_have_attribute(
-        "href", f"/settings/api-keys?key={later.id}#key-{later.id}"
+        "href", f"/settings/api-keys/{later.id}/page"
     )
