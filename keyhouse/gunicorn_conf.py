@@ -19,7 +19,10 @@ import tempfile
 
 from gunicorn.glogging import Logger
 
-from keyhouse.keys.tokens import redact
+# No Keyhouse module is imported here, at the top: this file runs in gunicorn's master,
+# and what the master imports, every worker it forks inherits. After an upgrade,
+# `systemctl reload keyhouse-web` (SIGHUP) forks new workers that must load the new
+# code, not the master's copy of the old one (tests/test_gunicorn.py checks).
 
 
 def _int_env(name, default):
@@ -60,6 +63,8 @@ class RedactingLogger(Logger):
     """gunicorn's logger, with every access-log field a key could travel in made safe."""
 
     def atoms(self, resp, req, environ, request_time):
+        from keyhouse.keys.tokens import redact  # in the worker: see the note at the top
+
         atoms = super().atoms(resp, req, environ, request_time)
         path = redact(environ.get("PATH_INFO") or "")
         query = "?…" if environ.get("QUERY_STRING") else ""

@@ -98,3 +98,20 @@ def test_the_shipped_configuration_sizes_workers_from_the_cpu_count_and_lets_the
     monkeypatch.setenv("WEB_THREADS", "8")
     reloaded = importlib.reload(gunicorn_conf)
     assert (reloaded.workers, reloaded.threads) == (3, 8)
+
+
+def test_the_master_loads_no_keyhouse_code_so_a_graceful_reload_serves_the_upgraded_release():
+    # `systemctl reload keyhouse-web` after an upgrade (docs/deploy.md) sends SIGHUP: gunicorn
+    # forks new workers from the same master, and they inherit every module the master
+    # imported. Were Keyhouse code among them, the "new" workers would run the old release's
+    # copy of it next to the new release's other modules. The master imports only the config.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, keyhouse.gunicorn_conf; "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('keyhouse', 'app', 'wsgi', 'blueprints', 'jobs'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == ["keyhouse", "keyhouse.gunicorn_conf"]  # the package's __init__ is a docstring
