@@ -1,6 +1,12 @@
-"""The audit trail: one call records who did what to which key, when, from where."""
+"""The audit trail: one call records who did what to which key, when, from where.
 
-from keyhouse.models import AuditEvent
+It is also where e-mail and webhooks start: an event whose action owes them
+(keyhouse.outbound.events) is marked and handed to keyhouse.outbound.announce.
+"""
+
+from keyhouse import outbound
+from keyhouse.models import AuditEvent, utcnow
+from keyhouse.outbound import events
 
 # The actions the audit log knows, with the words the dashboard shows.
 ACTIONS = {
@@ -24,7 +30,8 @@ def record(action, *, agency_id, key=None, actor=None, ip=None, detail=""):
     """Write one audit event; `actor` None means the system did it."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    return AuditEvent.create(
+    owed = events.owes(action) and key is not None
+    event = AuditEvent.create(
         agency=agency_id,
         key=key.id if key else None,
         location=key.location_id if key else None,
@@ -33,4 +40,8 @@ def record(action, *, agency_id, key=None, actor=None, ip=None, detail=""):
         action=action,
         ip=ip,
         detail=detail,
+        outbox_at=utcnow() if owed else None,
     )
+    if owed:
+        outbound.announce(event)
+    return event

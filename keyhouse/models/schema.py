@@ -43,12 +43,24 @@ def _sign_ins(migrator):  # version 4: sign-ins the server can end (sessions and
     db.create_tables([SignIn])
 
 
+def _email_and_webhooks(migrator):  # version 7: e-mail and signed webhooks about keys (issue 10)
+    from .activity import AuditEvent
+    from .outbound import EmailChoice, EmailDelivery, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    migrate(
+        migrator.add_column("auditevent", "outbox_at", AuditEvent.outbox_at),
+        migrator.add_index("auditevent", ("outbox_at",), False),
+    )
+    db.create_tables([EmailChoice, EmailDelivery, WebhookEndpoint, WebhookDelivery, WebhookAttempt])
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "contact gender, dndSettings and inboundDndSettings", _contact_dnd_and_gender),
     (3, "custom fields, notes and tasks", _custom_fields_notes_tasks),
     (4, "sign-ins table", _sign_ins),
+    (7, "e-mail choices and deliveries, webhook endpoints, deliveries and attempts", _email_and_webhooks),
 ]
 
 LATEST = MIGRATIONS[-1][0]
