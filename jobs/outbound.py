@@ -124,13 +124,12 @@ def _create_email_deliveries(event, key):
     notifications = (
         Notification.select(Notification, User)
         .join(User)
-        .switch(Notification)
-        .join(EmailDelivery, on=(EmailDelivery.notification == Notification.id), join_type="LEFT OUTER")
         .where(
             (Notification.key == key.id)
             & (Notification.kind == kind)
             & Notification.resolved_at.is_null()
-            & EmailDelivery.id.is_null()
+            & Notification.id.not_in(EmailDelivery.select(EmailDelivery.notification).join(Notification)
+                                     .where(Notification.key == key.id))
             & User.is_member
         )
     )

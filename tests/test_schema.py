@@ -30,12 +30,33 @@ def test_an_existing_database_runs_only_the_newer_migrations(app, monkeypatch):
         assert schema.upgrade() == []  # nothing twice
 
 
+def _as_before_version_7():
+    """Take away what migration 7 adds (e-mail and webhook tables, the audit outbox column)."""
+    from keyhouse.models import EmailChoice, EmailDelivery, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    db.drop_tables([WebhookAttempt, WebhookDelivery, WebhookEndpoint, EmailDelivery, EmailChoice])
+    migrator = schema._migrator()
+    migrate(migrator.drop_index("audit_event", "audit_event_outbox_at"), migrator.drop_column("audit_event", "outbox_at"))
+
+
+def test_a_version_4_database_gains_the_email_and_webhook_tables(app):
+    from keyhouse.models import AuditEvent, WebhookEndpoint
+
+    with db.connection_context():
+        _as_before_version_7()
+        schema.SchemaVersion.update(version=4).execute()
+        assert schema.upgrade() == ["applied 7: e-mail choices and deliveries, webhook endpoints, deliveries and attempts"]
+        assert WebhookEndpoint.table_exists() and "outbox_at" in {c.name for c in db.get_columns("audit_event")}
+        assert AuditEvent.select().where(AuditEvent.outbox_at.is_null(False)).count() == 0
+
+
 def test_a_version_1_database_gains_the_contact_fields_custom_fields_notes_and_tasks(app):
     """Migrations 2 and 3 on a database as version 1 left it (their columns and tables absent)."""
     from keyhouse.crm import shapes
     from keyhouse.models import Agency, Contact, CustomField, Location, Note, Task
 
     with db.connection_context():
+        _as_before_version_7()
         db.drop_tables([Task, Note, CustomField])
         migrator = schema._migrator()
         migrate(*(migrator.drop_column("contact", name) for name in ("dnd_settings", "inbound_dnd_settings", "gender")))
@@ -55,6 +76,7 @@ def test_a_version_3_database_gains_the_sign_in_table(app):
     from keyhouse.models import SignIn
 
     with db.connection_context():
+        _as_before_version_7()
         db.drop_tables([SignIn])
         schema.SchemaVersion.update(version=3).execute()
         assert "applied 4: sign-ins table" in schema.upgrade()

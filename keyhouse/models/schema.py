@@ -47,10 +47,7 @@ def _email_and_webhooks(migrator):  # version 7: e-mail and signed webhooks abou
     from .activity import AuditEvent
     from .outbound import EmailChoice, EmailDelivery, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-    migrate(
-        migrator.add_column("auditevent", "outbox_at", AuditEvent.outbox_at),
-        migrator.add_index("auditevent", ("outbox_at",), False),
-    )
+    migrate(migrator.add_column("audit_event", "outbox_at", AuditEvent.outbox_at))  # with its index
     db.create_tables([EmailChoice, EmailDelivery, WebhookEndpoint, WebhookDelivery, WebhookAttempt])
 
 

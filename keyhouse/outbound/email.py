@@ -10,8 +10,9 @@ import datetime
 import email.message
 import email.utils
 import smtplib
+import urllib.parse
 
-from flask import current_app, url_for
+from flask import current_app
 
 from keyhouse.keys import lifecycle
 from keyhouse.models import EmailChoice, Notification, db
@@ -69,10 +70,10 @@ def enabled():
 
 
 def key_link(key):
-    """An absolute link to `key` on the keys list (PUBLIC_URL is the base)."""
-    base = current_app.config["PUBLIC_URL"] or "http://localhost"
-    with current_app.test_request_context(base_url=base):
-        return url_for("keys.index", key=key.id, _anchor=f"key-{key.id}", _external=True)
+    """An absolute link to `key` on the keys list, under PUBLIC_URL (built as url_for would, without a request)."""
+    base = urllib.parse.urlsplit(current_app.config["PUBLIC_URL"] or "http://localhost")
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build("keys.index", {"key": key.id}, force_external=True) + f"#key-{key.id}"
 
 
 SUBJECTS = {
