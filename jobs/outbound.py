@@ -185,6 +185,10 @@ def deliver(delivery_id, attempt, manual=False):
             return
         delivery = WebhookDelivery.get_by_id(delivery_id)
         endpoint = delivery.endpoint
+        if endpoint.deleted_at is not None or not endpoint.enabled:
+            WebhookDelivery.update(status=WebhookDelivery.FAILED, next_attempt_at=None, last_error="endpoint disabled") \
+                .where(WebhookDelivery.id == delivery_id).execute()
+            return
         body = delivery.payload.encode()
         status, duration, error = None, None, None
         try:

@@ -22,6 +22,7 @@ import ssl
 import time
 import urllib.parse
 
+from keyhouse.models import WebhookDelivery, WebhookEndpoint, db, utcnow
 from keyhouse.models.outbound import URL_MAX
 
 from .events import EVENT_TYPES
@@ -159,3 +160,47 @@ def post(url, headers, body, *, allow_private=False, timeout=10):
         raise DeliveryError(f"no answer: {type(error).__name__}: {error}"[:300]) from None
     finally:
         connection.close()
+
+
+# ---------------------------------------------------------------- endpoints, as agency admins manage them
+
+
+def endpoints_of(agency_id):
+    """The agency's endpoints (not deleted), oldest first."""
+    return (
+        WebhookEndpoint.select()
+        .where((WebhookEndpoint.agency == agency_id) & WebhookEndpoint.deleted_at.is_null())
+        .order_by(WebhookEndpoint.id)
+    )
+
+
+def create_endpoint(*, agency_id, url, events, location_id=None, description="", actor=None):
+    """A new endpoint with a new signing secret (read it from `endpoint.secret` once, to show it)."""
+    return WebhookEndpoint.create(
+        agency=agency_id,
+        url=clean_url(url),
+        events=clean_events(events),
+        location=location_id,
+        description=" ".join((description or "").split())[:200],
+        secret=new_secret(),
+        created_by=actor.id if actor else None,
+    )
+
+
+def roll_secret(endpoint):
+    """Replace the endpoint's signing secret; returns the new one (shown once). The old one stops at once."""
+    endpoint.secret = new_secret()
+    WebhookEndpoint.update(secret=endpoint.secret).where(WebhookEndpoint.id == endpoint.id).execute()
+    return endpoint.secret
+
+
+def set_enabled(endpoint, enabled):
+    endpoint.enabled = enabled
+    WebhookEndpoint.update(enabled=enabled).where(WebhookEndpoint.id == endpoint.id).execute()
+
+
+def delete_endpoint(endpoint):
+    """No more deliveries to it; its log goes with it."""
+    with db.atomic():
+        WebhookEndpoint.update(deleted_at=utcnow(), enabled=False).where(WebhookEndpoint.id == endpoint.id).execute()
+        WebhookDelivery.delete().where(WebhookDelivery.endpoint == endpoint.id).execute()
