@@ -94,13 +94,17 @@ def create():
 
 
 def _reveal(endpoint, status):
-    """The one answer that holds the endpoint's signing secret."""
-    return render("webhooks/reveal.html", "webhooks/_reveal.html", status=status, endpoint=endpoint)
+    """The one answer that holds the endpoint's signing secret: its page, with the secret in a dialog over it."""
+    return _page(endpoint, status, reveal=True)
 
 
 @bp.route("/<int(max=2147483647):endpoint_id>")
 def show(endpoint_id):
-    endpoint = _endpoint_or_404(endpoint_id)
+    return _page(_endpoint_or_404(endpoint_id))
+
+
+def _page(endpoint, status=200, reveal=False):
+    """The endpoint's page (its delivery log alone for htmx)."""
     query = WebhookDelivery.select().where(WebhookDelivery.endpoint == endpoint.id)
     total = query.count()
     pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -112,8 +116,8 @@ def show(endpoint_id):
                         .where(WebhookAttempt.delivery.in_([d.id for d in deliveries]))
                         .order_by(WebhookAttempt.id)):
             attempts.setdefault(attempt.delivery_id, []).append(attempt)
-    return render("webhooks/show.html", "webhooks/_deliveries.html", endpoint=endpoint, deliveries=deliveries,
-                  attempts=attempts, page=page, pages=pages, total=total,
+    return render("webhooks/show.html", "webhooks/_deliveries.html", status=status, endpoint=endpoint,
+                  deliveries=deliveries, attempts=attempts, page=page, pages=pages, total=total, reveal=reveal,
                   location_name=endpoint.location.name if endpoint.location_id else None)
 
 
