@@ -5,6 +5,7 @@ import json
 
 import pytest
 import standardwebhooks
+from redis import Redis
 from rq.registry import ScheduledJobRegistry
 
 from jobs import outbound as jobs
@@ -13,6 +14,7 @@ from keyhouse.keys import apikeys
 from keyhouse.models import AuditEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint, db, utcnow
 from keyhouse.outbound import webhooks
 from tests.receivers import HttpReceiver
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -176,3 +178,20 @@ def test_a_host_name_is_checked_by_the_address_it_resolves_to(receiver):
         webhooks.post(url, {}, b"{}", allow_private=False)
     assert receiver.requests == []
     assert webhooks.post(url, {}, b"{}", allow_private=True)[0] == 204
+
+
+def test_a_change_made_while_redis_is_down_is_kept_and_sent_when_it_returns(app, tenants, receiver, run_jobs):
+    live = app.extensions["redis"]
+    app.extensions["redis"] = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)  # nothing there
+    try:
+        with app.app_context(), db.connection_context():
+            endpoint(tenants, receiver.url)
+            key, _ = apikeys.create(agency_id=tenants.acme.id, name="Made during the outage")
+    finally:
+        app.extensions["redis"] = live
+    with db.connection_context():
+        assert AuditEvent.get(AuditEvent.key == key.id).outbox_at is not None  # owed, not lost
+    with app.app_context():
+        assert jobs.catch_up(utcnow() + datetime.timedelta(minutes=3))["events"] == 1
+    run_jobs()
+    assert [json.loads(r["body"])["data"]["key"]["name"] for r in receiver.requests] == ["Made during the outage"]

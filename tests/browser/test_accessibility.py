@@ -10,13 +10,14 @@ import pytest
 from playwright.sync_api import expect
 
 from keyhouse.keys import apikeys
+from keyhouse.outbound import webhooks
 from tests.browser.conftest import DESKTOP, PHONE, create_agency_key
 
 AXE = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js").read_text()
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 SIZES = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
 DOCS = ["/docs/", "/docs/authentication", "/docs/guides", "/docs/best-practices", "/docs/sdks", "/docs/reference",
-        "/docs/reference/v1"]
+        "/docs/reference/v1", "/docs/webhooks"]
 
 
 def violations(page):
@@ -46,10 +47,13 @@ def test_signed_out_pages_have_no_violations(page, tenants):
 def test_signed_in_pages_have_no_violations(page, sign_in, tenants):
     apikeys.create(agency_id=tenants.acme.id, name="Agency sync", actor=tenants.admin)
     apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="North sync", actor=tenants.admin)
+    endpoint = webhooks.create_endpoint(agency_id=tenants.acme.id, url="https://hooks.example.com/k",
+                                        events=["key.created"])
     sign_in("admin@acme.test")
     paths = [
         "/settings/api-keys", "/settings/api-keys/new?kind=agency", "/settings/api-keys/identify",
         "/settings/audit-log", "/notifications/", "/activity/", f"/activity/{tenants.north.api_id}", *DOCS,
+        "/settings/email", "/settings/webhooks", f"/settings/webhooks/{endpoint.id}",
     ]
     assert audit(page, paths) == []
 
