@@ -22,6 +22,7 @@ import logging
 import secrets
 
 from flask import current_app
+from redis.exceptions import RedisError
 
 from keyhouse.keys import lifecycle
 from keyhouse.models import (
@@ -224,8 +225,11 @@ def resend(delivery_id):
         .execute()
     )
     if updated:
-        queue(current_app).enqueue(deliver, delivery_id, delivery.attempts, manual=True,
-                                   job_id=_job_id(deliver, delivery_id, delivery.attempts))
+        try:
+            queue(current_app).enqueue(deliver, delivery_id, delivery.attempts, manual=True,
+                                       job_id=_job_id(deliver, delivery_id, delivery.attempts))
+        except (RedisError, OSError) as error:  # it is pending and due: the catch-up sends it
+            log.warning("resend of delivery %s: not enqueued (%s)", delivery_id, type(error).__name__)
     return bool(updated)
 
 

@@ -10,6 +10,7 @@ import datetime
 from peewee import Case, IntegrityError, Node
 
 from keyhouse import audit
+from keyhouse.problems import Problem
 from keyhouse.keys import tokens
 from keyhouse.keys.scopes import KIND_SCOPES
 from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
@@ -25,13 +26,8 @@ ROLL_GRACE = {  # the choices staff get when rolling a key: how long the old key
 }
 
 
-class KeyProblem(ValueError):
+class KeyProblem(Problem):
     """A change to a key was refused; `field` names the input at fault (or None)."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class KeyGone(KeyProblem):

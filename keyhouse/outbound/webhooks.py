@@ -22,6 +22,7 @@ import ssl
 import time
 import urllib.parse
 
+from keyhouse.problems import Problem
 from keyhouse.models import WebhookDelivery, WebhookEndpoint, db, utcnow
 from keyhouse.models.outbound import URL_MAX
 
@@ -32,13 +33,8 @@ SECRET_BYTES = 24
 USER_AGENT = "Keyhouse-Webhooks/1"
 
 
-class EndpointProblem(ValueError):
+class EndpointProblem(Problem):
     """An endpoint's settings were refused; `field` names the input at fault."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class DeliveryError(Exception):

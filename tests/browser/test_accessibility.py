@@ -63,3 +63,13 @@ def test_the_new_key_dialog_has_no_violations(page, sign_in, tenants):
     sign_in("admin@acme.test")
     expect(create_agency_key(page, "Audited key")).to_be_visible()
     assert violations(page) == []
+
+
+@SIZES
+def test_the_signing_secret_dialog_has_no_violations(page, sign_in, tenants):
+    sign_in("admin@acme.test")
+    page.goto("/settings/webhooks")
+    page.get_by_label("Endpoint URL").fill("https://hooks.example.com/keyhouse")
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.get_by_role("dialog", name="Copy the signing secret now")).to_be_visible()
+    assert violations(page) == []
