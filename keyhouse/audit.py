@@ -1,12 +1,11 @@
 """The audit trail: one call records who did what to which key, when, from where.
 
-It is also where e-mail and webhooks start: an event whose action owes them
-(keyhouse.outbound.events) is marked and handed to keyhouse.outbound.announce.
+It is also where e-mail and webhooks start: an event that has somewhere to go
+(keyhouse.outbound.owes) is marked and handed to keyhouse.outbound.announce.
 """
 
 from keyhouse import outbound
 from keyhouse.models import AuditEvent, utcnow
-from keyhouse.outbound import events
 
 # The actions the audit log knows, with the words the dashboard shows.
 ACTIONS = {
@@ -30,7 +29,7 @@ def record(action, *, agency_id, key=None, actor=None, ip=None, detail=""):
     """Write one audit event; `actor` None means the system did it."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    owed = events.owes(action) and key is not None
+    owed = outbound.owes(action, agency_id, key)
     event = AuditEvent.create(
         agency=agency_id,
         key=key.id if key else None,

@@ -9,16 +9,16 @@ from jobs import queue
 def test_cron_config_enqueues_the_sweep_on_the_app_queue(app, redis, run_jobs):
     scheduler = CronScheduler(connection=redis)
     scheduler.load_config_from_file("jobs.cron")
-    assert [job.func_name for job in scheduler.get_jobs()] == ["jobs.sweep.sweep"]
+    assert [job.func_name for job in scheduler.get_jobs()] == ["jobs.sweep.sweep", "jobs.outbound.catch_up"]
     scheduler.enqueue_jobs()
     pending = queue(app).jobs
-    assert [job.func_name for job in pending] == ["jobs.sweep.sweep"]
+    assert [job.func_name for job in pending] == ["jobs.sweep.sweep", "jobs.outbound.catch_up"]
 
     run_jobs()
 
-    job = pending[0]
-    job.refresh()
-    assert job.get_status() == JobStatus.FINISHED
+    for job in pending:
+        job.refresh()
+        assert job.get_status() == JobStatus.FINISHED
     assert queue(app).count == 0
 
 

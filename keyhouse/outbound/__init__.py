@@ -20,6 +20,32 @@ log = logging.getLogger("keyhouse.outbound")
 OUTBOX_GRACE = datetime.timedelta(minutes=2)  # an event still owed after this is enqueued again
 
 
+def owes(action, agency_id, key):
+    """True when an audit event of `action` about `key` has somewhere to go: an e-mail (SMTP is set up and
+    the action e-mails), or an enabled endpoint of the agency that wants its webhook event and that key's location.
+
+    One indexed query at most, so that events nobody listens to cost no job."""
+    from keyhouse.models import WebhookEndpoint
+
+    from . import events
+
+    if key is None:
+        return False
+    if action in events.EMAIL_KINDS and current_app.config.get("SMTP_HOST"):
+        return True
+    event_type = events.WEBHOOK_EVENTS.get(action)
+    if event_type is None:
+        return False
+    endpoints = WebhookEndpoint.select(WebhookEndpoint.id).where(
+        (WebhookEndpoint.agency == agency_id)
+        & WebhookEndpoint.enabled
+        & WebhookEndpoint.deleted_at.is_null()
+        & WebhookEndpoint.events.contains(event_type)
+        & (WebhookEndpoint.location.is_null() | (WebhookEndpoint.location == key.location_id))
+    )
+    return endpoints.exists()
+
+
 def announce(event):
     """Enqueue the dispatch of `event` (an AuditEvent marked with outbox_at); Redis errors are only logged."""
     if not has_app_context() or current_app.extensions.get("redis") is None:

@@ -39,11 +39,6 @@ EMAIL_KINDS = {
 }
 
 
-def owes(action):
-    """True when an audit event of `action` may send webhooks or e-mail."""
-    return action in WEBHOOK_EVENTS or action in EMAIL_KINDS
-
-
 def iso(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z" if moment else None
 
