@@ -52,7 +52,7 @@ def test_the_first_warning_and_the_deletion_are_mailed_to_the_bells_recipients_o
     assert inbox(smtp) == [(who, "Keyhouse: 15 day(s) before “Zapier sync” is deleted") for who in recipients]
     message = smtp[1][0]["message"]
     body = message.get_content()
-    assert "Zapier sync" in body and "North Clinic" in body
+    assert "Zapier sync" in body and "North Clinic" in body and "Last caller: never used" in body
     assert f"https://keys.acme.test/settings/api-keys?key={key.id}#key-{key.id}" in body
     assert message["From"] == "Keyhouse <keys@acme.test>"
 

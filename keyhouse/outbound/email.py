@@ -101,10 +101,23 @@ def compose(notification):
         f"{notification.message}\n\n"
         f"Key: {key.name}\n"
         f"Location: {location}\n"
+        f"Last caller: {last_caller(key)}\n"
         f"Open it: {key_link(key)}\n\n"
         f"You get this e-mail because of your choices in Keyhouse ({lifecycle_hint()}).\n"
     )
     return message
+
+
+def last_caller(key):
+    """The key's last successful use as the key row keeps it (there is no per-caller history yet)."""
+    if key.last_used_at is None:
+        return "never used"
+    caller = f"{key.last_used_at:%Y-%m-%d %H:%M} UTC"
+    if key.last_used_ip:
+        caller += f" from {key.last_used_ip}"
+    if key.last_used_user_agent:
+        caller += f" ({key.last_used_user_agent[:100]})"
+    return caller
 
 
 def lifecycle_hint():
