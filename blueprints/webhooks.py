@@ -20,7 +20,7 @@ from keyhouse.models.outbound import URL_MAX
 from keyhouse.outbound import webhooks
 from keyhouse.outbound.events import EVENT_TYPES
 from keyhouse.web.htmx import render, toast, wants_fragment
-from keyhouse.web.params import small_int
+from keyhouse.web.params import client_ip, small_int
 
 bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
 
@@ -85,7 +85,7 @@ def create():
     try:
         endpoint = webhooks.create_endpoint(
             agency_id=current_user.agency_id, url=form.url.data, events=form.events.data or [],
-            location_id=location_id, description=form.description.data, actor=current_user,
+            location_id=location_id, description=form.description.data, actor=current_user, ip=client_ip(),
         )
     except webhooks.EndpointProblem as problem:
         getattr(form, problem.field or "url").errors.append(problem.message)
@@ -124,14 +124,14 @@ def _page(endpoint, status=200, reveal=False):
 @bp.route("/<int(max=2147483647):endpoint_id>/roll-secret", methods=["POST"])
 def roll_secret(endpoint_id):
     endpoint = _endpoint_or_404(endpoint_id)
-    webhooks.roll_secret(endpoint)
+    webhooks.roll_secret(endpoint, actor=current_user, ip=client_ip())
     return _reveal(endpoint, 200)
 
 
 @bp.route("/<int(max=2147483647):endpoint_id>/<any(enable, disable):change>", methods=["POST"])
 def set_enabled(endpoint_id, change):
     endpoint = _endpoint_or_404(endpoint_id)
-    webhooks.set_enabled(endpoint, change == "enable")
+    webhooks.set_enabled(endpoint, change == "enable", actor=current_user, ip=client_ip())
     flash("Endpoint enabled: new events are sent to it." if endpoint.enabled
           else "Endpoint disabled: no events are sent to it until you enable it.", "success")
     return redirect(url_for("webhooks.show", endpoint_id=endpoint.id), code=303)
@@ -140,7 +140,7 @@ def set_enabled(endpoint_id, change):
 @bp.route("/<int(max=2147483647):endpoint_id>/delete", methods=["POST"])
 def delete(endpoint_id):
     endpoint = _endpoint_or_404(endpoint_id)
-    webhooks.delete_endpoint(endpoint)
+    webhooks.delete_endpoint(endpoint, actor=current_user, ip=client_ip())
     flash(f"Deleted the endpoint {endpoint.url}.", "success")
     return redirect(url_for("webhooks.index"), code=303)
 

@@ -20,6 +20,11 @@ ACTIONS = {
     "use_after_warning": "Used after a warning",
     "identify": "Identified from a pasted key",
     "auth_failures": "Burst of failed sign-ins with keys",
+    "webhook_add": "Webhook endpoint added",
+    "webhook_roll_secret": "Webhook signing secret rolled",
+    "webhook_enable": "Webhook endpoint enabled",
+    "webhook_disable": "Webhook endpoint disabled",
+    "webhook_delete": "Webhook endpoint deleted",
 }
 
 SYSTEM = "system"

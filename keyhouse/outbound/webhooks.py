@@ -22,9 +22,10 @@ import ssl
 import time
 import urllib.parse
 
-from keyhouse.problems import Problem
+from keyhouse import audit
 from keyhouse.models import WebhookDelivery, WebhookEndpoint, db, utcnow
 from keyhouse.models.outbound import URL_MAX
+from keyhouse.problems import Problem
 
 from .events import EVENT_TYPES
 
@@ -170,33 +171,45 @@ def endpoints_of(agency_id):
     )
 
 
-def create_endpoint(*, agency_id, url, events, location_id=None, description="", actor=None):
+def _audit(action, endpoint, actor, ip):
+    audit.record(action, agency_id=endpoint.agency_id, actor=actor, ip=ip, detail=endpoint.url)
+
+
+def create_endpoint(*, agency_id, url, events, location_id=None, description="", actor=None, ip=None):
     """A new endpoint with a new signing secret (read it from `endpoint.secret` once, to show it)."""
-    return WebhookEndpoint.create(
-        agency=agency_id,
-        url=clean_url(url),
-        events=clean_events(events),
-        location=location_id,
-        description=" ".join((description or "").split())[:200],
-        secret=new_secret(),
-        created_by=actor.id if actor else None,
-    )
+    with db.atomic():
+        endpoint = WebhookEndpoint.create(
+            agency=agency_id,
+            url=clean_url(url),
+            events=clean_events(events),
+            location=location_id,
+            description=" ".join((description or "").split())[:200],
+            secret=new_secret(),
+            created_by=actor.id if actor else None,
+        )
+        _audit("webhook_add", endpoint, actor, ip)
+    return endpoint
 
 
-def roll_secret(endpoint):
+def roll_secret(endpoint, actor=None, ip=None):
     """Replace the endpoint's signing secret; returns the new one (shown once). The old one stops at once."""
     endpoint.secret = new_secret()
-    WebhookEndpoint.update(secret=endpoint.secret).where(WebhookEndpoint.id == endpoint.id).execute()
+    with db.atomic():
+        WebhookEndpoint.update(secret=endpoint.secret).where(WebhookEndpoint.id == endpoint.id).execute()
+        _audit("webhook_roll_secret", endpoint, actor, ip)
     return endpoint.secret
 
 
-def set_enabled(endpoint, enabled):
+def set_enabled(endpoint, enabled, actor=None, ip=None):
     endpoint.enabled = enabled
-    WebhookEndpoint.update(enabled=enabled).where(WebhookEndpoint.id == endpoint.id).execute()
+    with db.atomic():
+        WebhookEndpoint.update(enabled=enabled).where(WebhookEndpoint.id == endpoint.id).execute()
+        _audit("webhook_enable" if enabled else "webhook_disable", endpoint, actor, ip)
 
 
-def delete_endpoint(endpoint):
+def delete_endpoint(endpoint, actor=None, ip=None):
     """No more deliveries to it; its log goes with it."""
     with db.atomic():
         WebhookEndpoint.update(deleted_at=utcnow(), enabled=False).where(WebhookEndpoint.id == endpoint.id).execute()
         WebhookDelivery.delete().where(WebhookDelivery.endpoint == endpoint.id).execute()
+        _audit("webhook_delete", endpoint, actor, ip)
