@@ -73,8 +73,9 @@ def test_an_admin_adds_an_endpoint_sees_its_secret_once_and_events_verify_with_i
     with db.connection_context():
         assert [a.manual for a in WebhookAttempt.select().order_by(WebhookAttempt.id)] == [False, True]
     log = client.get("/settings/audit-log").get_data(as_text=True)
-    assert "Webhook endpoint added" in log and "Webhook signing secret rolled" in log and receiver.url in log
-    assert secret not in log and new_secret not in log
+    assert "Webhook endpoint added" in log and "Webhook signing secret rolled" in log
+    assert receiver.url.rsplit("/", 2)[0] + "/…" in log  # the host only: paths are often secrets too
+    assert receiver.url not in log and secret not in log and new_secret not in log
     client.post(f"/settings/webhooks/{endpoint.id}/delete", data={"csrf_token": csrf_token(client, "/settings/webhooks")})
     assert "Webhook endpoint deleted" in client.get("/settings/audit-log").get_data(as_text=True)
     assert client.get(f"/settings/webhooks/{endpoint.id}").status_code == 404

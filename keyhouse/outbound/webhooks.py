@@ -172,7 +172,10 @@ def endpoints_of(agency_id):
 
 
 def _audit(action, endpoint, actor, ip):
-    audit.record(action, agency_id=endpoint.agency_id, actor=actor, ip=ip, detail=endpoint.url)
+    # Only the host: a receiver's path or query often works as a password (capability URLs).
+    parts = urllib.parse.urlsplit(endpoint.url)
+    audit.record(action, agency_id=endpoint.agency_id, actor=actor, ip=ip,
+                 detail=f"endpoint {endpoint.id} at {parts.scheme}://{parts.netloc}/…")
 
 
 def create_endpoint(*, agency_id, url, events, location_id=None, description="", actor=None, ip=None):
