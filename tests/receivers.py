@@ -42,8 +42,10 @@ class HttpReceiver:
 
 
 @contextlib.contextmanager
-def smtp_server():
-    """A real SMTP server (aiosmtpd) on 127.0.0.1; yields (port, list of received email.message objects)."""
+def smtp_server(tls_context=None):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; yields (port, list of received email.message objects).
+
+    With `tls_context` it offers STARTTLS and requires it."""
     from aiosmtpd.controller import Controller
 
     received = []
@@ -57,7 +59,8 @@ def smtp_server():
     with socket.socket() as probe:  # aiosmtpd needs a port number to check that it is up
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    tls = {"tls_context": tls_context, "require_starttls": True} if tls_context else {}
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, **tls)
     controller.start()
     try:
         yield port, received

@@ -1,5 +1,8 @@
 """E-mail about keys: through a real SMTP server (aiosmtpd) that the test starts, sent by real RQ workers."""
 
+import ssl
+import subprocess
+
 import pytest
 from rq.registry import ScheduledJobRegistry
 
@@ -116,3 +119,23 @@ def test_the_defaults_are_the_first_warning_and_the_deletion(app, tenants):
         assert email.choices(tenants.admin) == {"warning_15": False, "warning_7": False, "warning_1": True,
                                                 "deleted": False}
         assert EmailChoice.select().count() == 4
+
+
+def test_starttls_checks_the_servers_certificate(app, tenants, sweep_on, tmp_path):
+    """A server whose certificate no authority vouches for gets no e-mail (smtplib alone would send it)."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    with smtp_server(tls_context=context) as (port, received):
+        app.config.update(SMTP_PORT=port, SMTP_TLS="starttls")
+        with app.app_context(), db.connection_context():
+            aged_key("Agency sync", agency=tenants.acme, actor=tenants.admin)
+        sweep_on(day(75))
+        assert received == []
+        with db.connection_context():
+            delivery = EmailDelivery.get()
+        assert delivery.status == EmailDelivery.PENDING and "CERTIFICATE_VERIFY_FAILED" in delivery.last_error

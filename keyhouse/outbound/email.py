@@ -10,6 +10,7 @@ import datetime
 import email.message
 import email.utils
 import smtplib
+import ssl
 import urllib.parse
 
 from flask import current_app
@@ -128,13 +129,14 @@ def send(message):
     """Send `message` with the SMTP settings; smtplib's errors (and OSError) reach the caller."""
     config = current_app.config
     timeout = config["SMTP_TIMEOUT_SECONDS"]
+    tls = ssl.create_default_context()  # the server's certificate is checked (smtplib's default checks none)
     if config["SMTP_TLS"] == "ssl":
-        server = smtplib.SMTP_SSL(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout)
+        server = smtplib.SMTP_SSL(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout, context=tls)
     else:
         server = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout)
     with server:
         if config["SMTP_TLS"] == "starttls":
-            server.starttls()
+            server.starttls(context=tls)
         if config["SMTP_USER"]:
             server.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
         server.send_message(message)
