@@ -64,13 +64,16 @@ def create_app(test_config=None):
         audit_log,
         auth,
         dashboard,
+        devmail,
         docs,
         errors,
         health,
         keys,
         metrics,
         notifications,
+        preferences,
         public,
+        webhooks,
     )
 
     observe.init_app(app)
@@ -89,4 +92,7 @@ def create_app(test_config=None):
     public.init_app(app)
     app.register_blueprint(docs.bp)
     app.register_blueprint(activity.bp)
+    app.register_blueprint(preferences.bp)
+    app.register_blueprint(webhooks.bp)
+    devmail.init_app(app)  # keyhouse dev only
     return app

@@ -23,6 +23,7 @@ PAGES = [
     ("guides", "Workflows, links, forms, custom fields"),
     ("best_practices", "Keeping keys safe"),
     ("sdks", "Using HighLevel's SDKs"),
+    ("webhooks", "Webhooks"),
     ("reference", "API reference"),
 ]
 
@@ -84,6 +85,14 @@ def best_practices():
 @bp.route("/sdks")
 def sdks():
     return render_template("docs/sdks.html", **_context())
+
+
+@bp.route("/webhooks")
+def webhooks():
+    from jobs.outbound import WEBHOOK_RETRY_DELAYS
+    from keyhouse.outbound.events import EVENT_TYPES
+
+    return render_template("docs/webhooks.html", **_context(event_types=EVENT_TYPES, retry_delays=WEBHOOK_RETRY_DELAYS))
 
 
 @bp.route("/reference", defaults={"version": "v2"})

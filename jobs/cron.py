@@ -5,6 +5,7 @@ The cron process only enqueues; workers execute.
 
 from rq import cron
 
+from jobs.outbound import catch_up
 from jobs.sweep import sweep
 from jobs.usage import rollup
 from keyhouse import config
@@ -24,3 +25,6 @@ cron.register(
     interval=_settings["USAGE_ROLLUP_SECONDS"],
     job_timeout=300,
 )
+
+# E-mail and webhooks whose job was lost (Redis down, a worker killed) are enqueued again.
+cron.register(catch_up, queue_name=_settings["RQ_QUEUE"], interval=60, job_timeout=300)

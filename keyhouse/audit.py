@@ -1,6 +1,11 @@
-"""The audit trail: one call records who did what to which key, when, from where."""
+"""The audit trail: one call records who did what to which key, when, from where.
 
-from keyhouse.models import ApiKey, AuditEvent
+It is also where e-mail and webhooks start: an event that has somewhere to go
+(keyhouse.outbound.owes) is marked and handed to keyhouse.outbound.announce.
+"""
+
+from keyhouse import outbound
+from keyhouse.models import ApiKey, AuditEvent, utcnow
 
 # The actions the audit log knows, with the words the dashboard shows.
 ACTIONS = {
@@ -16,6 +21,11 @@ ACTIONS = {
     "use_after_warning": "Used after a warning",
     "identify": "Identified from a pasted key",
     "auth_failures": "Burst of failed sign-ins with keys",
+    "webhook_add": "Webhook endpoint added",
+    "webhook_roll_secret": "Webhook signing secret rolled",
+    "webhook_enable": "Webhook endpoint enabled",
+    "webhook_disable": "Webhook endpoint disabled",
+    "webhook_delete": "Webhook endpoint deleted",
 }
 
 SYSTEM = "system"
@@ -34,7 +44,8 @@ def record(action, *, agency_id, key=None, actor=None, ip=None, detail=""):
     """Write one audit event; `actor` is a User, an ApiKey (a key acting through the API), or None (the system)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    return AuditEvent.create(
+    owed = outbound.owes(action, agency_id, key)
+    event = AuditEvent.create(
         agency=agency_id,
         key=key.id if key else None,
         location=key.location_id if key else None,
@@ -43,4 +54,8 @@ def record(action, *, agency_id, key=None, actor=None, ip=None, detail=""):
         action=action,
         ip=ip,
         detail=detail,
+        outbox_at=utcnow() if owed else None,
     )
+    if owed:
+        outbound.announce(event)
+    return event

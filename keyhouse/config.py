@@ -110,7 +110,27 @@ def from_environment():
         "METRICS_TOKEN": _env("METRICS_TOKEN"),  # /metrics is off while unset
         "LOG_FORMAT": _choice("LOG_FORMAT", "text", ("text", "json")),
         "PUBLIC_URL": _public_url(),
+        # E-mail about keys (off while SMTP_HOST is unset): docs/notifications.md.
+        "SMTP_HOST": _env("SMTP_HOST"),
+        "SMTP_PORT": _int("SMTP_PORT", 587),
+        "SMTP_TLS": _choice("SMTP_TLS", "starttls", ("starttls", "ssl", "none")),
+        "SMTP_USER": _env("SMTP_USER"),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+        "SMTP_FROM": _email_from(),
+        "SMTP_TIMEOUT_SECONDS": _int("SMTP_TIMEOUT_SECONDS", 30),
+        # Signed webhooks: private and loopback addresses are refused unless allowed (tests, dev server).
+        "WEBHOOK_ALLOW_PRIVATE": _bool("WEBHOOK_ALLOW_PRIVATE", False),
+        "WEBHOOK_TIMEOUT_SECONDS": _int("WEBHOOK_TIMEOUT_SECONDS", 10),
+        # `keyhouse dev` only: the folder its SMTP catcher writes to, shown at /dev/mail.
+        "DEV_MAIL_DIR": _env("DEV_MAIL_DIR"),
     }
+
+
+def _email_from():
+    value = _env("SMTP_FROM", "Keyhouse <keyhouse@localhost>")
+    if "@" not in value or any(char in value for char in "\r\n"):
+        raise ConfigError(f"SMTP_FROM must be an e-mail address, e.g. Keyhouse <keys@agency.example>, not {value!r}")
+    return value
 
 
 def _public_url():

@@ -147,6 +147,15 @@ def run(host, port):
         PYTHONUNBUFFERED="1",
     )
     env.setdefault("SESSION_COOKIE_SECURE", "false")  # served over plain http on this machine
+    env.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")  # so a receiver on this machine can be tried
+    env.setdefault("PUBLIC_URL", f"http://{host}:{port}")  # the links in e-mail
+    catcher = None
+    if not settings["SMTP_HOST"]:  # e-mail goes to a local catcher, shown at /dev/mail
+        from keyhouse.outbound import devmail
+
+        mail_dir = os.path.join(instance_path, "devmail")
+        catcher, smtp_port = devmail.start_catcher(mail_dir, "127.0.0.1")
+        env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port), SMTP_TLS="none", DEV_MAIL_DIR=mail_dir)
     os.environ.update(env)
 
     if not _port_free(host, port):
@@ -208,6 +217,8 @@ def run(host, port):
         for email, role in logins:
             click.echo(f"  {email:28} {role}")
         click.echo("Processes: " + ", ".join(f"{c.name} (pid {c.pid})" for c in children))
+        if catcher is not None:
+            click.echo(f"E-mail is caught by a local SMTP server (port {env['SMTP_PORT']}): see {url}dev/mail")
         click.echo("Press Ctrl-C to stop.")
         click.echo("")
 
@@ -224,6 +235,8 @@ def run(host, port):
             deadline = time.monotonic() + STOP_TIMEOUT
             for child in group:
                 child.wait(deadline)
+        if catcher is not None:
+            catcher.stop()
         click.echo("Stopped.")
 
 

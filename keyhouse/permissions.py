@@ -44,6 +44,11 @@ def manages_agency_keys(user):
     return user.role == Role.AGENCY_ADMIN
 
 
+def manages_webhooks(user):
+    """Webhook endpoints tell about every key of the agency: only agency admins register them."""
+    return user.role == Role.AGENCY_ADMIN
+
+
 def sees_location(user, location):
     if location.agency_id != user.agency_id or not location.is_live:
         return False

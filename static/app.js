@@ -115,6 +115,9 @@
     if (!dialog || !dialog.showModal || dialog.matches(":modal")) return;
     if (dialog.open) dialog.close();  // rendered open, so that it shows without scripts too
     dialog.showModal();
+    // A page answered to a form post names its own address: a reload then shows it, without posting again.
+    var pageUrl = dialog.getAttribute("data-page-url");
+    if (pageUrl) history.replaceState(null, "", pageUrl);
     var copy = dialog.querySelector("[data-copy-target]");
     if (copy) copy.focus();
   }

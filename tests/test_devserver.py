@@ -13,9 +13,9 @@ import urllib.request
 from tests.servers import Output, free_port
 
 
-def sign_in(base, email, password):
+def sign_in(base, email, password, opener=None):
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener = opener or urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     html = opener.open(base + "login").read().decode()
     token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
     body = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token}).encode()
@@ -44,13 +44,20 @@ def test_dev_brings_up_web_worker_and_cron_and_ctrl_c_stops_them_all(tmp_path):
         password = output.wait_for(r"password for all: ").split(": ")[1].rstrip("):")
         processes = output.wait_for(r"^Processes: ")
 
-        page = sign_in(base, login.split()[0], password)
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = sign_in(base, login.split()[0], password, browser)
         assert page.status == 200
         assert "<h1>API keys</h1>" in page.read().decode()
+        assert output.wait_for(r"E-mail is caught by a local SMTP server").endswith(f"see {base}dev/mail")
 
         output.wait_for(r"^worker \| .*Listening on keyhouse")
         output.wait_for(r"^  cron \| .*Enqueued job sweep")
         output.wait_for(r"^worker \| .*Successfully completed jobs\.sweep\.sweep")
+        # The demo key at its first warning is e-mailed to its recipients, caught and shown at /dev/mail.
+        output.wait_for(r"^worker \| .*Successfully completed jobs\.outbound\.send_email")
+        mail = browser.open(base + "dev/mail").read().decode()
+        assert "15 day(s) before “Zapier new leads” is deleted" in mail
+        assert f"{base}settings/api-keys?key=" in mail
         assert (tmp_path / "instance" / "keyhouse.db").exists()
         assert oct((tmp_path / "instance" / "secret_key").stat().st_mode & 0o777) == "0o600"
     finally:

@@ -30,12 +30,51 @@ def test_an_existing_database_runs_only_the_newer_migrations(app, monkeypatch):
         assert schema.upgrade() == []  # nothing twice
 
 
+def _undo_5():  # key usage and callers
+    from keyhouse.models import KeyCaller, KeyUsageDay
+
+    db.drop_tables([KeyCaller, KeyUsageDay])
+
+
+def _undo_7():  # e-mail and webhook tables, the audit outbox column
+    from keyhouse.models import EmailChoice, EmailDelivery, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    db.drop_tables([WebhookAttempt, WebhookDelivery, WebhookEndpoint, EmailDelivery, EmailChoice])
+    migrator = schema._migrator()
+    migrate(migrator.drop_index("audit_event", "audit_event_outbox_at"), migrator.drop_column("audit_event", "outbox_at"))
+
+
+# What each migration after 4 adds, taken away again: a database as version 4 left it.
+UNDO = {5: _undo_5, 7: _undo_7}
+
+
+def _as_version_4():
+    assert sorted(UNDO) == [number for number, _, _ in schema.MIGRATIONS if number > 4]
+    for number in sorted(UNDO, reverse=True):
+        UNDO[number]()
+
+
+def test_a_version_4_database_gains_every_later_migration(app):
+    from keyhouse.models import AuditEvent, KeyUsageDay, WebhookEndpoint
+
+    with db.connection_context():
+        _as_version_4()
+        schema.SchemaVersion.update(version=4).execute()
+        assert schema.upgrade() == [f"applied {number}: {description}"
+                                    for number, description, _ in schema.MIGRATIONS if number > 4]
+        assert KeyUsageDay.table_exists() and WebhookEndpoint.table_exists()
+        assert "outbox_at" in {c.name for c in db.get_columns("audit_event")}
+        assert AuditEvent.select().where(AuditEvent.outbox_at.is_null(False)).count() == 0
+        assert schema.current_version() == schema.LATEST
+
+
 def test_a_version_1_database_gains_the_contact_fields_custom_fields_notes_and_tasks(app):
     """Migrations 2 and 3 on a database as version 1 left it (their columns and tables absent)."""
     from keyhouse.crm import shapes
     from keyhouse.models import Agency, Contact, CustomField, Location, Note, Task
 
     with db.connection_context():
+        _as_version_4()
         db.drop_tables([Task, Note, CustomField])
         migrator = schema._migrator()
         migrate(*(migrator.drop_column("contact", name) for name in ("dnd_settings", "inbound_dnd_settings", "gender")))
@@ -55,6 +94,7 @@ def test_a_version_3_database_gains_the_sign_in_table(app):
     from keyhouse.models import SignIn
 
     with db.connection_context():
+        _as_version_4()
         db.drop_tables([SignIn])
         schema.SchemaVersion.update(version=3).execute()
         assert "applied 4: sign-ins table" in schema.upgrade()

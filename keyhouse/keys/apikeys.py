@@ -15,6 +15,7 @@ from keyhouse.keys.scopes import DEFAULT_SCOPES, KIND_SCOPES, SELF_ROLL
 from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
 from keyhouse.models.keys import NAME_MAX, USER_AGENT_MAX
 from keyhouse.models.lookup import Lookup
+from keyhouse.problems import Problem
 
 USE_WRITE_INTERVAL = datetime.timedelta(minutes=1)  # at most one write per key per minute
 ROLL_GRACE = {  # the choices staff get when rolling a key: how long the old key keeps working
@@ -26,13 +27,8 @@ ROLL_GRACE = {  # the choices staff get when rolling a key: how long the old key
 DEFAULT_GRACE = "24h"  # the safe choice: the old key keeps working while the new one is deployed
 
 
-class KeyProblem(ValueError):
+class KeyProblem(Problem):
     """A change to a key was refused; `field` names the input at fault (or None)."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class KeyGone(KeyProblem):

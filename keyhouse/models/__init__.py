@@ -15,6 +15,7 @@ from .crm import (
     Workflow,
 )
 from .keys import ApiKey, KeyStatus
+from .outbound import EmailChoice, EmailDelivery, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .signins import SignIn
 from .tenancy import Agency, Location, Role, User, UserLocation
 from .usage import KeyCaller, KeyUsageDay
@@ -23,6 +24,7 @@ ALL_MODELS = [
     Agency, Location, User, UserLocation, ApiKey, AuditEvent, Notification,
     Contact, Workflow, Enrollment, Form, FormSubmission, TriggerLink, LinkClick,
     CustomField, Note, Task, SignIn, KeyUsageDay, KeyCaller,
+    EmailChoice, EmailDelivery, WebhookEndpoint, WebhookDelivery, WebhookAttempt,
 ]
 
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
     "AuditEvent",
     "BaseModel",
     "Contact",
+    "EmailChoice",
+    "EmailDelivery",
     "CustomField",
     "Enrollment",
     "Form",
@@ -50,6 +54,9 @@ __all__ = [
     "SignIn",
     "User",
     "UserLocation",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "db",
     "open_database",
     "release_all",

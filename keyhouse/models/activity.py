@@ -23,6 +23,9 @@ class AuditEvent(BaseModel):
     ip = CharField(max_length=45, null=True)
     detail = TextField(default="")
     created_at = DateTimeField(default=utcnow, index=True)
+    # Set while the event still owes webhooks or e-mail (keyhouse.outbound); the
+    # dispatch job clears it, and the sweep re-enqueues events left set too long.
+    outbox_at = DateTimeField(null=True, index=True)
 
     class Meta:
         indexes = (

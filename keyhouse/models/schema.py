@@ -49,6 +49,14 @@ def _key_usage_and_callers(migrator):  # version 5: requests per key and day, an
     db.create_tables([KeyUsageDay, KeyCaller])
 
 
+def _email_and_webhooks(migrator):  # version 7: e-mail and signed webhooks about keys (issue 10)
+    from .activity import AuditEvent
+    from .outbound import EmailChoice, EmailDelivery, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    migrate(migrator.add_column("audit_event", "outbox_at", AuditEvent.outbox_at))  # with its index
+    db.create_tables([EmailChoice, EmailDelivery, WebhookEndpoint, WebhookDelivery, WebhookAttempt])
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
@@ -56,6 +64,7 @@ MIGRATIONS = [
     (3, "custom fields, notes and tasks", _custom_fields_notes_tasks),
     (4, "sign-ins table", _sign_ins),
     (5, "key usage per day and key callers", _key_usage_and_callers),
+    (7, "e-mail choices and deliveries, webhook endpoints, deliveries and attempts", _email_and_webhooks),
 ]
 
 LATEST = MIGRATIONS[-1][0]

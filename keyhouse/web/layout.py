@@ -50,3 +50,4 @@ def switcher():
 
 def init_app(app):
     app.add_template_global(switcher)
+    app.add_template_global(permissions.manages_webhooks)  # the Settings menu's Webhooks entry

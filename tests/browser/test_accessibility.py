@@ -11,13 +11,14 @@ from playwright.sync_api import expect
 
 from keyhouse.keys import apikeys
 from keyhouse.models import KeyCaller, KeyUsageDay, utcnow
+from keyhouse.outbound import webhooks
 from tests.browser.conftest import DESKTOP, PHONE, create_agency_key
 
 AXE = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js").read_text()
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 SIZES = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
 DOCS = ["/docs/", "/docs/authentication", "/docs/guides", "/docs/best-practices", "/docs/sdks", "/docs/reference",
-        "/docs/reference/v1"]
+        "/docs/reference/v1", "/docs/webhooks"]
 
 
 def violations(page):
@@ -53,11 +54,14 @@ def test_signed_in_pages_have_no_violations(page, sign_in, tenants):
                      first_seen=utcnow(), last_seen=utcnow())
     rolled, _ = apikeys.create(agency_id=tenants.acme.id, name="Rolled sync", actor=tenants.admin)
     apikeys.roll(rolled, "24h")
+    endpoint = webhooks.create_endpoint(agency_id=tenants.acme.id, url="https://hooks.example.com/k",
+                                        events=["key.created"])
     sign_in("admin@acme.test")
     paths = [
         "/settings/api-keys", "/settings/api-keys/new?kind=agency", "/settings/api-keys/identify",
         f"/settings/api-keys/{north.id}/page", f"/settings/api-keys/{rolled.id}/page",
         "/settings/audit-log", "/notifications/", "/activity/", f"/activity/{tenants.north.api_id}", *DOCS,
+        "/settings/email", "/settings/webhooks", f"/settings/webhooks/{endpoint.id}",
     ]
     assert audit(page, paths) == []
 
@@ -66,4 +70,14 @@ def test_signed_in_pages_have_no_violations(page, sign_in, tenants):
 def test_the_new_key_dialog_has_no_violations(page, sign_in, tenants):
     sign_in("admin@acme.test")
     expect(create_agency_key(page, "Audited key")).to_be_visible()
+    assert violations(page) == []
+
+
+@SIZES
+def test_the_signing_secret_dialog_has_no_violations(page, sign_in, tenants):
+    sign_in("admin@acme.test")
+    page.goto("/settings/webhooks")
+    page.get_by_label("Endpoint URL").fill("https://hooks.example.com/keyhouse")
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.get_by_role("dialog", name="Copy the signing secret now")).to_be_visible()
     assert violations(page) == []
