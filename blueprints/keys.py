@@ -54,6 +54,7 @@ class Row:
     days_left: int | None  # None outside the warning window
     now: datetime.datetime
     inactivity_days: int
+    ends_by: str = "inactivity"  # which end `days_left` counts down to: "inactivity" or "expiry"
     linked: bool = False  # the key a link pointed at: its row is marked and scrolled to
 
 
@@ -67,6 +68,7 @@ def row_of(key, managed=None, now=None, linked=False):
         days_left=rule.days_until_deletion(key, now),
         now=now,
         inactivity_days=rule.inactivity_days,
+        ends_by="expiry" if rule.expiry_governs(key) else "inactivity",
         linked=linked,
     )
 

@@ -11,10 +11,15 @@ ACTIONS = {
     "roll": "Rolled",
     "delete": "Deleted",
     "expire": "Deleted for inactivity",
-    "warn": "Inactivity warning sent",
+    "warn": "Warning sent (inactivity or expiry date)",
     "use_after_warning": "Used after a warning",
     "identify": "Identified from a pasted key",
     "auth_failures": "Burst of failed sign-ins with keys",
+    "lapse": "Deleted at its expiry date",
+    "allowlist": "IP allowlist changed",
+    "ip_refused": "Refused requests from outside the IP allowlist",
+    "leak_report": "Reported as leaked (deactivated)",
+    "lifetime_policy": "Key lifetime policy changed",
 }
 
 SYSTEM = "system"

@@ -43,12 +43,24 @@ def _sign_ins(migrator):  # version 4: sign-ins the server can end (sessions and
     db.create_tables([SignIn])
 
 
+def _key_rules(migrator):  # version 6: rules per key (expiry date, IP allowlist) and the agency's lifetime policy
+    from .keys import ApiKey
+    from .tenancy import Agency
+
+    wanted = [("api_key", "valid_until", ApiKey.valid_until), ("api_key", "allowed_ips", ApiKey.allowed_ips),
+              ("agency", "max_key_lifetime_days", Agency.max_key_lifetime_days)]
+    # Columns only where missing: a database stamped back (the tests do) keeps those it has.
+    present = {(table, column.name) for table in ("api_key", "agency") for column in db.get_columns(table)}
+    migrate(*(migrator.add_column(table, name, field) for table, name, field in wanted if (table, name) not in present))
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "contact gender, dndSettings and inboundDndSettings", _contact_dnd_and_gender),
     (3, "custom fields, notes and tasks", _custom_fields_notes_tasks),
     (4, "sign-ins table", _sign_ins),
+    (6, "key expiry dates, IP allowlists and the agency's key lifetime policy", _key_rules),
 ]
 
 LATEST = MIGRATIONS[-1][0]
