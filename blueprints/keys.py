@@ -18,10 +18,10 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from keyhouse import permissions
-from keyhouse.keys import apikeys, lifecycle, tokens
+from keyhouse.keys import allowlist, apikeys, expiry, lifecycle, tokens
 from keyhouse.keys import identify as identifying
 from keyhouse.keys.scopes import KIND_SCOPES, LABELS
-from keyhouse.models import ApiKey, KeyStatus, utcnow
+from keyhouse.models import Agency, ApiKey, KeyStatus, utcnow
 from keyhouse.models.keys import NAME_MAX
 from keyhouse.web.htmx import render, toast, trigger, wants_fragment
 from keyhouse.web.layout import current_location
@@ -173,6 +173,7 @@ def index():
     if not wants_fragment():  # the whole page also shows the pending-deletion banner
         context["pending"] = lifecycle.pending_deletions(current_user, utcnow())
         context["inactivity_days"] = lifecycle.rule().inactivity_days
+        context["can_set_policy"] = permissions.manages_agency_keys(current_user)
     return render("keys/api_keys.html", "keys/_keys.html", **context)
 
 
@@ -190,6 +191,8 @@ class KeyForm(FlaskForm):
                                           "placeholder": "e.g. Marketing Automation"})
     location = SelectField("Location", coerce=int, validate_choice=False)
     scopes = MultiCheckboxField("Scopes")
+    expiry = SelectField("Expires", validate_choice=False)
+    expiry_date = StringField("Expiry date", render_kw={"type": "date"})
 
 
 def _key_form(kind):
@@ -207,12 +210,21 @@ def _key_form(kind):
     form.kind.data = kind
     form.location.choices = [(loc.id, loc.name) for loc in locations]
     form.scopes.choices = [(scope, LABELS[scope]) for scope in KIND_SCOPES[kind]]
+    max_days = _lifetime_policy()
+    form.expiry.choices = expiry.allowed_choices(max_days)
+    form.expiry.description = (f"Your agency allows new keys to live at most {max_days} days." if max_days
+                               else "The key stops working on this date and is deleted; you are warned before.")
     if not form.is_submitted():
         form.scopes.data = list(KIND_SCOPES[kind])
+        form.expiry.data = expiry.NEVER if max_days is None else form.expiry.choices[-2][0] if len(form.expiry.choices) > 1 else expiry.DATE
         view = current_location()
         if view is not None and any(loc.id == view.id for loc in locations):
             form.location.data = view.id
     return form
+
+
+def _lifetime_policy():
+    return Agency.select(Agency.max_key_lifetime_days).where(Agency.id == current_user.agency_id).scalar()
 
 
 def _form_response(form, status=200):
@@ -234,10 +246,16 @@ def create():
             abort(404)  # a forged or foreign location: outside the user's reach
     if not form.validate():
         return _form_response(form, 422)
+    now = utcnow()
+    try:
+        valid_until = expiry.valid_until(form.expiry.data or expiry.NEVER, form.expiry_date.data, now)
+    except ValueError as problem:
+        form.expiry.errors.append(str(problem))
+        return _form_response(form, 422)
     try:
         key, plaintext = apikeys.create(
             agency_id=current_user.agency_id, location_id=location_id, name=form.name.data,
-            scopes=form.scopes.data or [], actor=current_user, ip=client_ip(),
+            scopes=form.scopes.data or [], valid_until=valid_until, actor=current_user, ip=client_ip(), now=now,
         )
     except apikeys.KeyProblem as problem:
         getattr(form, problem.field or "name").errors.append(problem.message)
@@ -374,3 +392,88 @@ def identified_change_status(key_id, change):
     if key is None:
         return _done("", "This key has been deleted.", "error")
     return _done(_identified(row_of(key)), message, level)
+
+
+# ---------------------------------------------------------------- rules of one key: its ends, its allowlist
+
+
+def _ends(key):
+    """What keys/_ends.html shows: when `key` is deleted if unused, its expiry date, and which comes first."""
+    now = utcnow()
+    rule = lifecycle.rule()
+    first, at = rule.first_end(key, now) if lifecycle.in_lifecycle(key) else (None, lifecycle.known_end(key))
+    return {"key": key, "now": now, "inactivity_at": rule.deletion_due_at(key, now), "first": first,
+            "first_at": at, "known_end": lifecycle.known_end(key), "inactivity_days": rule.inactivity_days}
+
+
+@bp.route("/<int(max=2147483647):key_id>/ends")
+def ends(key_id):
+    """When the key stops working: its expiry date, its inactivity deletion, and which comes first."""
+    return render(PANEL_PAGE, "keys/_ends.html", ends=_ends(_key_or_404(key_id, manage=False)))
+
+
+def _allowlist(key, text=None, error=None, status=200):
+    return render(PANEL_PAGE, "keys/_allowlist.html", status=status, key=key,
+                  can_manage=permissions.manages_key(current_user, key),
+                  text="\n".join(allowlist.entries(key.allowed_ips)) if text is None else text, error=error)
+
+
+@bp.route("/<int(max=2147483647):key_id>/allowlist", methods=["GET", "POST"])
+def edit_allowlist(key_id):
+    """The key's IP allowlist (GET: shown, editable by those who manage the key; POST: saved)."""
+    if request.method == "GET":
+        return _allowlist(_key_or_404(key_id, manage=False))
+    key = _key_or_404(key_id)
+    text = request.form.get("allowlist", "")
+    try:
+        apikeys.set_allowlist(key, text, actor=current_user, ip=client_ip())
+    except apikeys.KeyGone:
+        abort(404)
+    except apikeys.KeyProblem as problem:
+        return _allowlist(key, text, problem.message, 422)
+    count = len(allowlist.entries(key.allowed_ips))
+    message = (f"Saved: “{key.name}” may be used from {count} address{'es' if count != 1 else ''} or range{'s' if count != 1 else ''} only."
+               if count else f"Saved: “{key.name}” may be used from any address.")
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(url_for("keys.edit_allowlist", key_id=key.id), code=303)
+    return trigger(toast(_allowlist(key), message), "keys-changed")
+
+
+@bp.route("/<int(max=2147483647):key_id>/rules")
+def rules(key_id):
+    """A key's rules in the panel: when it ends, and its IP allowlist."""
+    key = _key_or_404(key_id, manage=False)
+    return render(PANEL_PAGE, "keys/_rules.html", key=key, ends=_ends(key),
+                  can_manage=permissions.manages_key(current_user, key),
+                  text="\n".join(allowlist.entries(key.allowed_ips)), error=None)
+
+
+# ---------------------------------------------------------------- the agency's policy for new keys
+
+
+def _policy(value=None, error=None, status=200):
+    if not permissions.manages_agency_keys(current_user):
+        abort(404)
+    current = _lifetime_policy()
+    return render(PANEL_PAGE, "keys/_policy.html", status=status, current=current,
+                  value=("" if current is None else str(current)) if value is None else value,
+                  error=error, max_days=expiry.MAX_POLICY_DAYS)
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+def policy():
+    """The agency's longest lifetime for new keys (agency admins)."""
+    if request.method == "GET":
+        return _policy()
+    _policy()  # 404 for anyone but an agency admin
+    value = request.form.get("max_days", "")
+    try:
+        days = expiry.set_policy(current_user.agency_id, value, actor=current_user, ip=client_ip())
+    except ValueError as problem:
+        return _policy(value, str(problem), 422)
+    message = f"New keys must now expire within {days} days." if days else "New keys may now be created without an expiry date."
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(url_for("keys.index"), code=303)
+    return toast(_policy(), message)

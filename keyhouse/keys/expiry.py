@@ -10,6 +10,9 @@ expiry while a policy is set, is refused. Existing keys keep their dates.
 
 import datetime
 
+from keyhouse import audit
+from keyhouse.models import Agency, db
+
 NEVER = "never"
 DATE = "date"
 # The choices of the create form: code -> (days or None, label).
@@ -72,3 +75,13 @@ def allowed_choices(max_days):
         (code, label) for code, (days, label) in CHOICES.items()
         if max_days is None or code == DATE or (days is not None and days <= max_days)
     ]
+
+
+def set_policy(agency_id, text, *, actor=None, ip=None):
+    """Set the agency's longest lifetime for new keys from a form value; returns the days (None: no limit)."""
+    days = clean_policy(text)
+    with db.atomic():
+        Agency.update(max_key_lifetime_days=days).where(Agency.id == agency_id).execute()
+        audit.record("lifetime_policy", agency_id=agency_id, actor=actor, ip=ip,
+                     detail=f"at most {days} days" if days else "no limit")
+    return days
