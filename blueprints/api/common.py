@@ -14,7 +14,7 @@ from flask import g, request
 
 from keyhouse import audit, metrics, ratelimit
 from keyhouse.crm import inputs
-from keyhouse.keys import apikeys, tokens
+from keyhouse.keys import allowlist, apikeys, tokens
 from keyhouse.models import Location
 from keyhouse.web import security
 from keyhouse.web.jsonio import ApiError, error_response, not_found
@@ -72,6 +72,28 @@ def authenticate():
     return result.key
 
 
+# Audit events for refusals by the IP allowlist: per key and window, at the 1st, 10th,
+# 100th ... refusal, so a flood from elsewhere adds a handful of rows, not one per request.
+ALLOWLIST_WINDOW_SECONDS = 600
+
+
+def check_allowlist(key):
+    """ApiError 403 when the key has an IP allowlist and the client's address is not on it (never naming the list)."""
+    if allowlist.allows(key.allowed_ips, client_ip()):
+        return
+    ip = client_ip()
+    metrics.record_auth_failure("ip_not_allowed")
+    log.warning("API request refused by the IP allowlist of key %s: %s %s from %s",
+                key.hint, request.method, tokens.redact(request.path), ip)
+    refused, _ = ratelimit.count_window(f"iprefused:{key.id}", ALLOWLIST_WINDOW_SECONDS)
+    if refused is not None and str(refused) == "1" + "0" * (len(str(refused)) - 1):
+        audit.record(
+            "ip_refused", agency_id=key.agency_id, key=key, ip=ip,
+            detail=f"{refused} request(s) from outside the IP allowlist in {ALLOWLIST_WINDOW_SECONDS // 60} minutes (latest from {ip})",
+        )
+    raise ApiError(403, allowlist.REFUSED_MESSAGE)
+
+
 def check_version():
     version = request.headers.get("Version")
     allowed = ", ".join(VERSIONS)
@@ -89,6 +111,7 @@ def guard():
     if route_.version == "v2":
         check_version()
     key = authenticate()
+    check_allowlist(key)
     usage = ratelimit.hit(key.id)
     g.api_usage = usage
     if usage.limited:
