@@ -34,7 +34,8 @@ def clean(text):
     if len(set(networks)) > MAX_ENTRIES:
         raise ValueError(f"Keep the allowlist to {MAX_ENTRIES} addresses or ranges.")
     unique = sorted(set(networks), key=lambda network: (network.version, network))
-    return " ".join(str(network) for network in unique)
+    # A single address is kept without its /32 or /128.
+    return " ".join(str(n.network_address) if n.num_addresses == 1 else str(n) for n in unique)
 
 
 def entries(stored):
