@@ -18,14 +18,14 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from keyhouse import permissions
-from keyhouse.keys import allowlist, apikeys, expiry, lifecycle, tokens
+from keyhouse.keys import allowlist, apikeys, bulk, expiry, lifecycle, tokens
 from keyhouse.keys import identify as identifying
 from keyhouse.keys.scopes import KIND_SCOPES, LABELS
 from keyhouse.models import Agency, ApiKey, KeyStatus, utcnow
 from keyhouse.models.keys import NAME_MAX
 from keyhouse.web.htmx import render, toast, trigger, wants_fragment
 from keyhouse.web.layout import current_location
-from keyhouse.web.params import client_ip, int_arg
+from keyhouse.web.params import client_ip, int_arg, small_int
 
 bp = Blueprint("keys", __name__, url_prefix="/settings/api-keys")
 
@@ -169,6 +169,7 @@ def index():
         "agency": _section(tokens.AGENCY, filters, int_arg("agency_page", 1), locations, managed, linked),
         "location": _section(tokens.LOCATION, filters, int_arg("location_page", 1), locations, managed, linked),
         "name_max": NAME_MAX,
+        "bulk_actions": bulk.ACTIONS,
     }
     if not wants_fragment():  # the whole page also shows the pending-deletion banner
         context["pending"] = lifecycle.pending_deletions(current_user, utcnow())
@@ -477,3 +478,53 @@ def policy():
         flash(message, "success")
         return redirect(url_for("keys.index"), code=303)
     return toast(_policy(), message)
+
+
+# ---------------------------------------------------------------- bulk actions on the lists
+
+
+def _bulk_panel(template, status=200, **context):
+    return render(PANEL_PAGE, template, status=status, actions=bulk.ACTIONS, choices=GRACE_CHOICES,
+                  default=DEFAULT_GRACE, **context)
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+def bulk_action():
+    """GET: the one confirmation listing the chosen keys (and those refused); POST: do it to each."""
+    action = request.values.get("action", "")
+    # "Review all on this page" sends the page's ids as page_key; otherwise the ticked boxes.
+    field = "page_key" if request.values.get("scope") == "page" else "key"
+    ids = [small_int(value) for value in request.values.getlist(field)]
+    ids = [key_id for key_id in ids if key_id is not None]
+    error = None
+    if action not in bulk.ACTIONS:
+        error = "Choose what to do with the selected keys."
+    elif not ids:
+        error = "Select at least one key (tick its box in the list)."
+    elif len(set(ids)) > bulk.MAX_KEYS:
+        error = f"Select at most {bulk.MAX_KEYS} keys at a time."
+    if error:
+        return _bulk_panel("keys/_bulk_confirm.html", 422, error=error, action=None, selection=None)
+    selection = bulk.select(current_user, action, ids)
+    grace = request.form.get("grace", DEFAULT_GRACE)
+    if request.method == "GET" or not selection.keys or (action == "roll" and grace not in apikeys.ROLL_GRACE):
+        status = 200 if request.method == "GET" else 422
+        problem = None
+        if request.method == "POST":
+            problem = "Choose how long the old keys keep working." if selection.keys else "None of the selected keys can be changed this way."
+        return _bulk_panel("keys/_bulk_confirm.html", status, action=action, selection=selection, error=problem)
+    outcomes = bulk.apply(action, selection.keys, actor=current_user, ip=client_ip(), grace=grace)
+    done = [outcome for outcome in outcomes if outcome.problem is None]
+    verb = bulk.ACTIONS[action][1]
+    message = f"{verb} {len(done)} key{'s' if len(done) != 1 else ''}."
+    if selection.refused:
+        message += f" Not allowed to change: {', '.join(key.name for key in selection.refused)}."
+    if action != "roll" and not wants_fragment():
+        flash(message, "success" if done else "error")
+        return redirect(url_for("keys.index"), code=303)
+    response = _bulk_panel("keys/_bulk_done.html", action=action, outcomes=outcomes, selection=selection)
+    if wants_fragment():
+        trigger(response, "keys-changed")
+        if action != "roll":  # a roll's answer is a reveal: no toast over it
+            toast(response, message, "success" if done else "error")
+    return response
