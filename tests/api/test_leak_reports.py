@@ -117,3 +117,18 @@ def test_the_endpoint_needs_no_key_and_no_csrf_token_and_is_documented(client):
     document = client.get("/v1/openapi.json").get_json()
     operation = document["paths"]["/v1/credentials/revoke"]["post"]
     assert operation["security"] == [] and "202" in operation["responses"]
+
+
+def test_the_published_scanner_check_accepts_keys_and_rejects_wrong_checksums(client):
+    """The docs' regular expression and CRC32 check, run as published, against real keys."""
+    import html
+    import re
+
+    page = client.get("/docs/authentication").get_data(as_text=True)
+    code = html.unescape(re.search(r"<pre tabindex=\"0\"><code>(import re, zlib.*?)</code></pre>", page, re.S).group(1))
+    good = [tokens.generate(tokens.AGENCY), tokens.generate(tokens.LOCATION)]
+    bad = good[0][:-1] + ("0" if good[0][-1] != "0" else "1")
+    namespace = {"text": f"config: {good[0]} and {bad}; env LOCATION_KEY={good[1]}\n"}
+    exec(code, namespace)  # noqa: S102 - the documentation's own snippet
+    assert namespace["found"] == [good[0], good[1]]
+    assert "/v1/credentials/revoke" in page and "202" in page
