@@ -9,22 +9,11 @@ import re
 
 import pytest
 
-from jobs import sweep as jobs
 from keyhouse.keys import apikeys, expiry, lifecycle
 from keyhouse.models import Agency, ApiKey, AuditEvent, KeyStatus, Notification, db
 from tests.helpers import T0, csrf_token, day
+from tests.test_lifecycle import sweep_on  # noqa: F401 - the fixture: one sweep as of a moment, then a real worker
 from tests.test_keys_screen import Screen, revealed
-
-
-@pytest.fixture
-def sweep_on(app, run_jobs):
-    def sweep_on(moment):
-        with app.app_context():
-            counts = jobs.sweep(moment.isoformat())
-        run_jobs()
-        return counts
-
-    return sweep_on
 
 
 def expiring_key(tenants, until, name="Expiring", **kwargs):

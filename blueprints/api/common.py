@@ -79,9 +79,9 @@ ALLOWLIST_WINDOW_SECONDS = 600
 
 def check_allowlist(key):
     """ApiError 403 when the key has an IP allowlist and the client's address is not on it (never naming the list)."""
-    if allowlist.allows(key.allowed_ips, client_ip()):
-        return
     ip = client_ip()
+    if allowlist.allows(key.allowed_ips, ip):
+        return
     metrics.record_auth_failure("ip_not_allowed")
     log.warning("API request refused by the IP allowlist of key %s: %s %s from %s",
                 key.hint, request.method, tokens.redact(request.path), ip)
