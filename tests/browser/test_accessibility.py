@@ -44,11 +44,14 @@ def test_signed_out_pages_have_no_violations(page, tenants):
 
 @SIZES
 def test_signed_in_pages_have_no_violations(page, sign_in, tenants):
-    apikeys.create(agency_id=tenants.acme.id, name="Agency sync", actor=tenants.admin)
-    apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="North sync", actor=tenants.admin)
+    agency_key, _ = apikeys.create(agency_id=tenants.acme.id, name="Agency sync", actor=tenants.admin)
+    north_key, _ = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="North sync", actor=tenants.admin)
+    apikeys.set_allowlist(north_key, "203.0.113.7")
     sign_in("admin@acme.test")
     paths = [
         "/settings/api-keys", "/settings/api-keys/new?kind=agency", "/settings/api-keys/identify",
+        "/settings/api-keys/policy", f"/settings/api-keys/{north_key.id}/rules",
+        f"/settings/api-keys/bulk?action=deactivate&key={agency_key.id}&key={north_key.id}",
         "/settings/audit-log", "/notifications/", "/activity/", f"/activity/{tenants.north.api_id}", *DOCS,
     ]
     assert audit(page, paths) == []
