@@ -7,9 +7,11 @@ name, ids outside the user's reach are only counted (as a single key's 404 would
 
 import dataclasses
 
+from peewee import JOIN
+
 from keyhouse import permissions
 from keyhouse.keys import apikeys
-from keyhouse.models import ApiKey, KeyStatus
+from keyhouse.models import ApiKey, KeyStatus, Location
 
 MAX_KEYS = 100  # per bulk action (two pages of the list)
 ACTIONS = {  # code -> (verb shown, past tense)
@@ -42,7 +44,14 @@ def why_not(action, key):
 def select(user, action, key_ids):
     """Sort the chosen ids for `user` and `action` (ids beyond MAX_KEYS are ignored by the caller)."""
     ids = sorted(set(key_ids))
-    keys = list(ApiKey.select().where(ApiKey.id.in_(ids) & ApiKey.status.in_(KeyStatus.LIVE)).order_by(ApiKey.name, ApiKey.id)) if ids else []
+    keys = []
+    if ids:  # with their locations in the same query: the confirmation names each key's owner
+        keys = list(
+            ApiKey.select(ApiKey, Location)
+            .join(Location, JOIN.LEFT_OUTER, on=(ApiKey.location == Location.id))
+            .where(ApiKey.id.in_(ids) & ApiKey.status.in_(KeyStatus.LIVE))
+            .order_by(ApiKey.name, ApiKey.id)
+        )
     managed = permissions.managed_location_ids(user)
     selection = Selection([], [], [], len(ids))
     for key in keys:
