@@ -11,15 +11,15 @@ ACTIONS = {
     "roll": "Rolled",
     "delete": "Deleted",
     "expire": "Deleted for inactivity",
-    "warn": "Warning sent (inactivity or expiry date)",
+    "warn": "Warning sent",
     "use_after_warning": "Used after a warning",
     "identify": "Identified from a pasted key",
     "auth_failures": "Burst of failed sign-ins with keys",
-    "lapse": "Deleted at its expiry date",
+    "lapse": "Deleted at expiry date",
     "allowlist": "IP allowlist changed",
-    "ip_refused": "Refused requests from outside the IP allowlist",
-    "leak_report": "Reported as leaked (deactivated)",
-    "lifetime_policy": "Key lifetime policy changed",
+    "ip_refused": "Refused: not on IP allowlist",
+    "leak_report": "Reported as leaked",
+    "lifetime_policy": "Key lifetime policy set",
 }
 
 SYSTEM = "system"
