@@ -188,3 +188,25 @@ def test_the_ends_view_says_which_comes_first(client, auth, tenants, app):
     html = screen.get(f"/settings/api-keys/{soon.id}/ends").get_data(as_text=True)
     assert "The expiry date comes first" in html
     assert "Expires in 10 days" in screen.page()
+
+
+def test_two_worker_processes_sweeping_at_once_send_each_expiry_warning_once(app, settings, tenants):
+    """`keyhouse worker --burst` processes, as in production, racing over the same expiring keys."""
+    from jobs import queue
+    from jobs import sweep as jobs
+    from tests.test_lifecycle_workers import WAIT, worker_process
+
+    with app.app_context(), db.connection_context():
+        keys = [expiring_key(tenants, day(30), name=f"Expiring {number}")[0] for number in range(20)]
+    work = queue(app)
+    for _ in range(3):
+        work.enqueue(jobs.sweep, day(16).isoformat())
+    workers = [worker_process(settings) for _ in range(2)]
+    outputs = [worker.communicate(timeout=WAIT)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    assert work.failed_job_registry.count == 0, outputs
+    with db.connection_context():
+        warnings = Notification.select().where(Notification.kind == "expiry_warning")
+        assert warnings.count() == len(keys) * 3  # three recipients each, once
+        assert {n.threshold_days for n in warnings} == {15}
+        assert AuditEvent.select().where(AuditEvent.action == "warn").count() == len(keys)
