@@ -87,6 +87,8 @@ def create(*, agency_id, location_id=None, name, scopes=None, valid_until=None, 
     name = clean_name(name)
     scopes = clean_scopes(kind, scopes)
     now = now or utcnow()
+    if valid_until is not None and valid_until <= now:
+        raise KeyProblem("Choose an expiry in the future.", "expiry")
     max_days = Agency.select(Agency.max_key_lifetime_days).where(Agency.id == agency_id).scalar()
     problem = expiry.policy_problem(valid_until, max_days, now)
     if problem:

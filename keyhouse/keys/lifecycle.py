@@ -180,7 +180,6 @@ class Rule:
             f"{when:%Y-%m-%d %H:%M} UTC unless it is used before then."
         )
 
-
     def expiry_warning_message(self, key):
         return (
             f"{describe(key)} expires on {key.valid_until:%Y-%m-%d %H:%M} UTC: it stops working then and is "
