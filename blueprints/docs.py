@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, render_template
 
 from blueprints.api import AUTH_MESSAGES, ROUTES, VERSIONS, openapi
 from keyhouse.crm import inputs
-from keyhouse.keys import apikeys, tokens
+from keyhouse.keys import allowlist, apikeys, leaks, tokens
 from keyhouse.keys.scopes import KIND_SCOPES, OPT_IN
 from keyhouse.web.params import public_base_url
 
@@ -64,6 +64,9 @@ def authentication():
             scanner_regex=tokens.SCANNER_REGEX,
             prefixes=tokens.PREFIXES,
             auth_messages=AUTH_MESSAGES,
+            allowlist_message=allowlist.REFUSED_MESSAGE,
+            leak_max=leaks.MAX_TOKENS,
+            leak_limit=current_app.config["LEAK_REPORT_LIMIT"],
         ),
     )
 

@@ -19,14 +19,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from keyhouse import permissions
 from blueprints.notifications import pending_banner_context
-from keyhouse.keys import apikeys, lifecycle, tokens, usage
+from keyhouse.keys import allowlist, apikeys, bulk, expiry, lifecycle, tokens, usage
 from keyhouse.keys import identify as identifying
 from keyhouse.keys.scopes import DEFAULT_SCOPES, KIND_SCOPES, LABELS
-from keyhouse.models import ApiKey, KeyStatus, utcnow
+from keyhouse.models import Agency, ApiKey, KeyStatus, utcnow
 from keyhouse.models.keys import NAME_MAX
 from keyhouse.web.htmx import render, toast, trigger, wants_fragment
 from keyhouse.web.layout import current_location
-from keyhouse.web.params import client_ip, int_arg
+from keyhouse.web.params import client_ip, int_arg, small_int
 
 bp = Blueprint("keys", __name__, url_prefix="/settings/api-keys")
 
@@ -64,6 +64,7 @@ class Row:
     radius: usage.Radius  # what stopping the key breaks (its confirmations say it)
     requests: int | None = None  # requests in the last usage.DAYS_SHOWN days (rolled up)
     cut_over: usage.CutOver | None = None  # a rolled key in its grace period: who still calls it
+    ends_by: str = "inactivity"  # which end `days_left` counts down to: "inactivity" or "expiry"
     linked: bool = False  # the key a link pointed at: its row is marked and scrolled to
 
 
@@ -85,6 +86,7 @@ def row_of(key, managed=None, now=None, linked=False, radius=None, requests=None
         radius=radius,
         requests=requests,
         cut_over=usage.cut_over(key, now) if key.expires_at else None,
+        ends_by="expiry" if rule.expiry_governs(key) else "inactivity",
         linked=linked,
     )
 
@@ -208,9 +210,11 @@ def index():
         "agency": _section(tokens.AGENCY, filters, int_arg("agency_page", 1), locations, managed, linked),
         "location": _section(tokens.LOCATION, filters, int_arg("location_page", 1), locations, managed, linked),
         "name_max": NAME_MAX,
+        "bulk_actions": bulk.ACTIONS,
     }
     if not wants_fragment():  # the whole page also shows the pending-deletion banner
         context.update(pending_banner_context())
+        context["can_set_policy"] = permissions.manages_agency_keys(current_user)
     return render("keys/api_keys.html", "keys/_keys.html", **context)
 
 
@@ -228,6 +232,8 @@ class KeyForm(FlaskForm):
                                           "placeholder": "e.g. Marketing Automation"})
     location = SelectField("Location", coerce=int, validate_choice=False)
     scopes = MultiCheckboxField("Scopes")
+    expiry = SelectField("Expires", validate_choice=False)
+    expiry_date = StringField("Expiry date", render_kw={"type": "date"})
 
 
 def _key_form(kind):
@@ -245,12 +251,21 @@ def _key_form(kind):
     form.kind.data = kind
     form.location.choices = [(loc.id, loc.name) for loc in locations]
     form.scopes.choices = [(scope, LABELS[scope]) for scope in KIND_SCOPES[kind]]
+    max_days = _lifetime_policy()
+    form.expiry.choices = expiry.allowed_choices(max_days)
+    form.expiry.description = (f"Your agency allows new keys to live at most {max_days} days." if max_days
+                               else "The key stops working on this date and is deleted; you are warned before.")
     if not form.is_submitted():
         form.scopes.data = list(DEFAULT_SCOPES[kind])
+        form.expiry.data = expiry.NEVER if max_days is None else form.expiry.choices[-2][0] if len(form.expiry.choices) > 1 else expiry.DATE
         view = current_location()
         if view is not None and any(loc.id == view.id for loc in locations):
             form.location.data = view.id
     return form
+
+
+def _lifetime_policy():
+    return Agency.select(Agency.max_key_lifetime_days).where(Agency.id == current_user.agency_id).scalar()
 
 
 def _form_response(form, status=200):
@@ -272,10 +287,16 @@ def create():
             abort(404)  # a forged or foreign location: outside the user's reach
     if not form.validate():
         return _form_response(form, 422)
+    now = utcnow()
+    try:
+        valid_until = expiry.valid_until(form.expiry.data or expiry.NEVER, form.expiry_date.data, now)
+    except ValueError as problem:
+        form.expiry.errors.append(str(problem))
+        return _form_response(form, 422)
     try:
         key, plaintext = apikeys.create(
             agency_id=current_user.agency_id, location_id=location_id, name=form.name.data,
-            scopes=form.scopes.data or [], actor=current_user, ip=client_ip(),
+            scopes=form.scopes.data or [], valid_until=valid_until, actor=current_user, ip=client_ip(), now=now,
         )
     except apikeys.KeyProblem as problem:
         getattr(form, problem.field or "name").errors.append(problem.message)
@@ -410,6 +431,8 @@ def _key_page(key, fragment=KEY_PAGE, status=200, **extra):
     """The key's page (or one of its sections, `fragment`, for htmx)."""
     now = utcnow()
     series = usage.daily(key, now.date())
+    if key.is_live:
+        extra = {"ends": _ends(key), "allowlist_text": "\n".join(allowlist.entries(key.allowed_ips)), **extra}
     return render(KEY_PAGE, fragment, status=status, row=row_of(key, now=now), key=key, series=series,
                   totals=usage.totals(series), callers=usage.top_callers(key), **extra)
 
@@ -492,3 +515,138 @@ def identified_change_status(key_id, change):
     if key is None:
         return _done("", "This key has been deleted.", "error")
     return _done(_identified(row_of(key)), message, level)
+
+
+# ---------------------------------------------------------------- rules of one key: its ends, its allowlist
+
+
+def _ends(key):
+    """What keys/_ends.html shows: when `key` is deleted if unused, its expiry date, and which comes first."""
+    now = utcnow()
+    rule = lifecycle.rule()
+    first, at = rule.first_end(key, now) if lifecycle.in_lifecycle(key) else (None, lifecycle.known_end(key))
+    return {"key": key, "now": now, "inactivity_at": rule.deletion_due_at(key, now), "first": first,
+            "first_at": at, "known_end": lifecycle.known_end(key), "inactivity_days": rule.inactivity_days}
+
+
+@bp.route("/<int(max=2147483647):key_id>/ends")
+def ends(key_id):
+    """When the key stops working: its expiry date, its inactivity deletion, and which comes first."""
+    return render(PANEL_PAGE, "keys/_ends.html", ends=_ends(_key_or_404(key_id, manage=False)))
+
+
+def _allowlist(key, text=None, error=None, status=200):
+    return render(PANEL_PAGE, "keys/_allowlist.html", status=status, key=key,
+                  can_manage=permissions.manages_key(current_user, key),
+                  text="\n".join(allowlist.entries(key.allowed_ips)) if text is None else text, error=error)
+
+
+@bp.route("/<int(max=2147483647):key_id>/allowlist", methods=["GET", "POST"])
+def edit_allowlist(key_id):
+    """The key's IP allowlist (GET: shown, editable by those who manage the key; POST: saved)."""
+    if request.method == "GET":
+        return _allowlist(_key_or_404(key_id, manage=False))
+    key = _key_or_404(key_id)
+    text = request.form.get("allowlist", "")
+    try:
+        apikeys.set_allowlist(key, text, actor=current_user, ip=client_ip())
+    except apikeys.KeyGone:
+        abort(404)
+    except apikeys.KeyProblem as problem:
+        return _allowlist(key, text, problem.message, 422)
+    count = len(allowlist.entries(key.allowed_ips))
+    message = (f"Saved: “{key.name}” may be used from {count} address{'es' if count != 1 else ''} or range{'s' if count != 1 else ''} only."
+               if count else f"Saved: “{key.name}” may be used from any address.")
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(url_for("keys.edit_allowlist", key_id=key.id), code=303)
+    return trigger(toast(_allowlist(key), message), "keys-changed")
+
+
+@bp.route("/<int(max=2147483647):key_id>/rules")
+def rules(key_id):
+    """A key's rules in the panel: when it ends, and its IP allowlist."""
+    key = _key_or_404(key_id, manage=False)
+    return render(PANEL_PAGE, "keys/_rules.html", key=key, ends=_ends(key),
+                  can_manage=permissions.manages_key(current_user, key),
+                  text="\n".join(allowlist.entries(key.allowed_ips)), error=None)
+
+
+# ---------------------------------------------------------------- the agency's policy for new keys
+
+
+def _policy(value=None, error=None, status=200):
+    if not permissions.manages_agency_keys(current_user):
+        abort(404)
+    current = _lifetime_policy()
+    return render(PANEL_PAGE, "keys/_policy.html", status=status, current=current,
+                  value=("" if current is None else str(current)) if value is None else value,
+                  error=error, max_days=expiry.MAX_POLICY_DAYS)
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+def policy():
+    """The agency's longest lifetime for new keys (agency admins)."""
+    if request.method == "GET":
+        return _policy()
+    _policy()  # 404 for anyone but an agency admin
+    value = request.form.get("max_days", "")
+    try:
+        days = expiry.set_policy(current_user.agency_id, value, actor=current_user, ip=client_ip())
+    except ValueError as problem:
+        return _policy(value, str(problem), 422)
+    message = f"New keys must now expire within {days} days." if days else "New keys may now be created without an expiry date."
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(url_for("keys.index"), code=303)
+    return toast(_policy(), message)
+
+
+# ---------------------------------------------------------------- bulk actions on the lists
+
+
+def _bulk_panel(template, status=200, **context):
+    return render(PANEL_PAGE, template, status=status, actions=bulk.ACTIONS, choices=GRACE_CHOICES,
+                  default=DEFAULT_GRACE, **context)
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+def bulk_action():
+    """GET: the one confirmation listing the chosen keys (and those refused); POST: do it to each."""
+    action = request.values.get("action", "")
+    # "Review all on this page" sends the page's ids as page_key; otherwise the ticked boxes.
+    field = "page_key" if request.values.get("scope") == "page" else "key"
+    ids = [small_int(value) for value in request.values.getlist(field)]
+    ids = [key_id for key_id in ids if key_id is not None]
+    error = None
+    if action not in bulk.ACTIONS:
+        error = "Choose what to do with the selected keys."
+    elif not ids:
+        error = "Select at least one key (tick its box in the list)."
+    elif len(set(ids)) > bulk.MAX_KEYS:
+        error = f"Select at most {bulk.MAX_KEYS} keys at a time."
+    if error:
+        return _bulk_panel("keys/_bulk_confirm.html", 422, error=error, action=None, selection=None)
+    selection = bulk.select(current_user, action, ids)
+    grace = request.form.get("grace", DEFAULT_GRACE)
+    if request.method == "GET" or not selection.keys or (action == "roll" and grace not in apikeys.ROLL_GRACE):
+        status = 200 if request.method == "GET" else 422
+        problem = None
+        if request.method == "POST":
+            problem = "Choose how long the old keys keep working." if selection.keys else "None of the selected keys can be changed this way."
+        return _bulk_panel("keys/_bulk_confirm.html", status, action=action, selection=selection, error=problem)
+    outcomes = bulk.apply(action, selection.keys, actor=current_user, ip=client_ip(), grace=grace)
+    done = [outcome for outcome in outcomes if outcome.problem is None]
+    verb = bulk.ACTIONS[action][1]
+    message = f"{verb} {len(done)} key{'s' if len(done) != 1 else ''}."
+    if selection.refused:
+        message += f" Not allowed to change: {', '.join(key.name for key in selection.refused)}."
+    if action != "roll" and not wants_fragment():
+        flash(message, "success" if done else "error")
+        return redirect(url_for("keys.index"), code=303)
+    response = _bulk_panel("keys/_bulk_done.html", action=action, outcomes=outcomes, selection=selection)
+    if wants_fragment():
+        trigger(response, "keys-changed")
+        if action != "roll":  # a roll's answer is a reveal: no toast over it
+            toast(response, message, "success" if done else "error")
+    return response

@@ -98,7 +98,7 @@ def pending_banner_context(now=None):
     now = now or utcnow()
     pending = lifecycle.pending_deletions(current_user, now)
     inactivity_days = lifecycle.rule().inactivity_days
-    radii = usage.blast_radius([key for key, _ in pending[:BANNER_KEYS]], now, inactivity_days)
+    radii = usage.blast_radius([key for key, *_ in pending[:BANNER_KEYS]], now, inactivity_days)
     return {"pending": pending, "radii": radii, "now": now, "inactivity_days": inactivity_days,
             "banner_keys": BANNER_KEYS}
 

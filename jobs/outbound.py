@@ -119,15 +119,15 @@ def _create_webhook_deliveries(event, key):
 
 
 def _create_email_deliveries(event, key):
-    kind = events.EMAIL_KINDS.get(event.action)
-    if kind is None or not email.enabled():
+    kinds = events.EMAIL_KINDS.get(event.action)
+    if kinds is None or not email.enabled():
         return []
     notifications = (
         Notification.select(Notification, User)
         .join(User)
         .where(
             (Notification.key == key.id)
-            & (Notification.kind == kind)
+            & Notification.kind.in_(kinds)
             & Notification.resolved_at.is_null()
             & Notification.id.not_in(EmailDelivery.select(EmailDelivery.notification).join(Notification)
                                      .where(Notification.key == key.id))

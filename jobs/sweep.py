@@ -1,4 +1,4 @@
-"""The inactivity lifecycle's jobs: sweep, warn, expire, finish_roll.
+"""The lifecycle's jobs: sweep, warn, expire, finish_roll, lapse (a key reached its expiry date).
 
 The database is the truth; Redis only carries work. The sweep claims due keys in
 bounded batches (moving their `sweep_at` a lease ahead, in the same UPDATE that
@@ -65,7 +65,7 @@ def sweep(as_of=None):
         conditions = [(ApiKey.look_due(now), ()), (ApiKey.grace_over(now), ())] + [
             (ApiKey.never_looked_at(status, cutoff), (ApiKey.activity_at,)) for status in KeyStatus.LIVE
         ]
-        counts = {lifecycle.WARN: 0, lifecycle.EXPIRE: 0, lifecycle.FINISH_ROLL: 0}
+        counts = {lifecycle.WARN: 0, lifecycle.EXPIRE: 0, lifecycle.FINISH_ROLL: 0, lifecycle.LAPSE: 0}
         batches = 0
         for condition, order_by in conditions:
             while batches < MAX_BATCHES:
@@ -96,7 +96,7 @@ def _dispatch(claimed, now, lease_until):
 
 
 def _enqueue(rq_queue, work, as_of, lease_until):
-    jobs = {lifecycle.WARN: warn, lifecycle.EXPIRE: expire, lifecycle.FINISH_ROLL: finish_roll}
+    jobs = {lifecycle.WARN: warn, lifecycle.EXPIRE: expire, lifecycle.FINISH_ROLL: finish_roll, lifecycle.LAPSE: lapse}
     data = [
         rq_queue.prepare_data(
             jobs[action],
@@ -122,9 +122,10 @@ def _reschedule(key, now):
     ApiKey.update(sweep_at=step.at or now).where(ApiKey.id == key.id).execute()
 
 
-def _notify(key, kind, users, message, now, threshold_days):
-    """One notification per user for the key's current activity period. Returns how many are new."""
-    return Notification.deliver(key, kind, users, message, now, threshold_days, period_start=key.activity_at)
+def _notify(key, kind, users, message, now, threshold_days, period_start=None):
+    """One notification per user for the key's current activity period (or `period_start`). Returns how many are new."""
+    return Notification.deliver(key, kind, users, message, now, threshold_days,
+                                period_start=period_start or key.activity_at)
 
 
 def _each(action, key_ids, as_of, handle):
@@ -151,6 +152,8 @@ def warn(key_ids, as_of=None):
 
 def _warn_one(key, now):
     rule = lifecycle.rule()
+    if rule.expiry_governs(key):
+        return _warn_expiry(key, now, rule)
     days = rule.due_warning(key, now)
     period = key.activity_at
     fields = {}
@@ -173,6 +176,26 @@ def _warn_one(key, now):
         new = _notify(key, Notification.WARNING, users, rule.warning_message(key, days, now), now, days)
         if new or not users:
             detail = f"{days} day(s) before deletion; {new} recipient(s)"
+            audit.record("warn", agency_id=key.agency_id, key=key, detail=detail)
+    return {"warnings_sent": new}
+
+
+def _warn_expiry(key, now, rule):
+    """The most urgent expiry warning due, once per recipient; a use does not resolve it."""
+    days = rule.due_expiry_warning(key, now)
+    users = lifecycle.recipients(key)
+    with db.atomic():
+        current = (
+            ApiKey.update(sweep_at=rule.next_look_at(key, now))
+            .where((ApiKey.id == key.id) & ApiKey.status.in_(KeyStatus.LIVE) & (ApiKey.valid_until == key.valid_until))
+            .execute()
+        )
+        if not current:
+            return None
+        new = _notify(key, Notification.EXPIRY_WARNING, users, rule.expiry_warning_message(key), now, days,
+                      period_start=key.valid_until)
+        if new or not users:
+            detail = f"{days} day(s) before its expiry date; {new} recipient(s)"
             audit.record("warn", agency_id=key.agency_id, key=key, detail=detail)
     return {"warnings_sent": new}
 
@@ -208,3 +231,18 @@ def finish_roll(key_ids, as_of=None):
 
 def _finish_roll_one(key, now):
     apikeys.finish_roll(key, now)  # actor None: the audit log says "system"
+
+
+def lapse(key_ids, as_of=None):
+    """Delete each key that reached its expiry date, and tell its recipients."""
+    _each(lifecycle.LAPSE, key_ids, as_of, _lapse_one)
+
+
+def _lapse_one(key, now):
+    users = lifecycle.recipients(key)
+    with db.atomic():
+        if not apikeys.delete(key, action="lapse", only_if=ApiKey.valid_until <= now):
+            return None
+        sent = _notify(key, Notification.DELETED, users, lifecycle.lapsed_message(key, now), now, 0,
+                       period_start=key.valid_until)
+    return {"keys_lapsed": 1, "deletion_notices_sent": sent}

@@ -17,7 +17,7 @@ ACTIONS = {
     "self_roll": "Rolled itself through the API",
     "delete": "Deleted",
     "expire": "Deleted for inactivity",
-    "warn": "Inactivity warning sent",
+    "warn": "Warning sent",
     "use_after_warning": "Used after a warning",
     "identify": "Identified from a pasted key",
     "auth_failures": "Burst of failed sign-ins with keys",
@@ -26,6 +26,11 @@ ACTIONS = {
     "webhook_enable": "Webhook endpoint enabled",
     "webhook_disable": "Webhook endpoint disabled",
     "webhook_delete": "Webhook endpoint deleted",
+    "lapse": "Deleted at expiry date",
+    "allowlist": "IP allowlist changed",
+    "ip_refused": "Refused: not on IP allowlist",
+    "leak_report": "Reported as leaked",
+    "lifetime_policy": "Key lifetime policy set",
 }
 
 SYSTEM = "system"

@@ -106,6 +106,7 @@ def from_environment():
         "LOGIN_FAILURE_LIMIT": _int("LOGIN_FAILURE_LIMIT", 10),
         "LOGIN_ACCOUNT_FAILURE_LIMIT": _int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20),
         "FORM_POST_LIMIT": _int("FORM_POST_LIMIT", 30),
+        "LEAK_REPORT_LIMIT": _int("LEAK_REPORT_LIMIT", 10),  # leak reports per IP per minute
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
         "METRICS_TOKEN": _env("METRICS_TOKEN"),  # /metrics is off while unset
         "LOG_FORMAT": _choice("LOG_FORMAT", "text", ("text", "json")),

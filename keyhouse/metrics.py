@@ -148,15 +148,17 @@ class JobCollector:
         yield GaugeMetricFamily("keyhouse_sweep_last_duration_seconds", "Duration of the latest sweep",
                                 value=last.get("duration_seconds", 0))
         keys = CounterMetricFamily("keyhouse_sweep_keys", "Keys the sweeps handed to each job", labels=("action",))
-        for action in ("warn", "expire", "finish_roll"):
+        for action in ("warn", "expire", "finish_roll", "lapse"):
             keys.add_metric([action], counters.get(f"sweep_keys_{action}", 0))
         yield keys
-        yield CounterMetricFamily("keyhouse_warnings_sent", "Inactivity warnings delivered (one per key and recipient)",
+        yield CounterMetricFamily("keyhouse_warnings_sent", "Inactivity and expiry warnings delivered (one per key and recipient)",
                                   value=counters.get("warnings_sent", 0))
         yield CounterMetricFamily("keyhouse_deletion_notices_sent", "Deletion notices delivered (one per key and recipient)",
                                   value=counters.get("deletion_notices_sent", 0))
         yield CounterMetricFamily("keyhouse_keys_expired", "Keys deleted for inactivity",
                                   value=counters.get("keys_expired", 0))
+        yield CounterMetricFamily("keyhouse_keys_lapsed", "Keys deleted at their expiry date",
+                                  value=counters.get("keys_lapsed", 0))
 
 
 def exposition(app):

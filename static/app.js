@@ -185,6 +185,15 @@
     if (dialog && dialog.open) { event.preventDefault(); event.returnValue = ""; }
   });
   document.body.addEventListener("htmx:load", function (event) { openReveal(event.detail.elt); });
+
+  // Bulk actions: "select all on this page" ticks (or clears) every row's box of that list.
+  document.body.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (all) {
+      document.querySelectorAll('input[data-bulk-key][form="' + all.getAttribute("data-select-all") + '"]')
+        .forEach(function (box) { box.checked = all.checked; });
+    }
+  });
   openReveal(document);
 
   // Toasts rendered with the page (flash messages) fade out too.

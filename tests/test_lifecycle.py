@@ -119,7 +119,7 @@ def test_a_first_sweep_on_day_95_warns_once_and_deletes_24_hours_later(app, tena
     with app.app_context(), db.connection_context():
         key = aged_key("Forgotten", agency=tenants.acme, actor=tenants.admin)
         counts = sweep_on(day(95))
-        assert counts == {"warn": 1, "expire": 0, "finish_roll": 0}
+        assert counts == {"warn": 1, "expire": 0, "finish_roll": 0, "lapse": 0}
         assert by_user(notes(key)) == {tenants.admin.id: [("warning", 1)]}
         assert "deleted on 2027-04-07 09:00 UTC" in notes(key)[0].message  # day 96
         assert lifecycle.days_until_deletion(ApiKey.get_by_id(key.id), day(95)) == 1
@@ -248,7 +248,7 @@ def test_the_demo_agency_has_warnings_after_its_first_sweep(app, sweep_on):
         assert len(messages) == 4
         assert any(m.startswith("Deactivated key “Legacy CRM import”") for m in messages)
         pending = lifecycle.pending_deletions(admin, utcnow())
-        assert [key.name for key, _ in pending][0] == "Class booking sync"
+        assert [key.name for key, _, _ in pending][0] == "Class booking sync"
 
 
 def test_a_warned_key_that_is_rolled_is_deleted_when_its_grace_ends(app, tenants, sweep_on):

@@ -36,6 +36,12 @@ def _undo_5():  # key usage and callers
     db.drop_tables([KeyCaller, KeyUsageDay])
 
 
+def _undo_6():  # expiry dates, allowlists, the agency's lifetime policy
+    migrator = schema._migrator()
+    migrate(migrator.drop_column("api_key", "valid_until"), migrator.drop_column("api_key", "allowed_ips"),
+            migrator.drop_column("agency", "max_key_lifetime_days"))
+
+
 def _undo_7():  # e-mail and webhook tables, the audit outbox column
     from keyhouse.models import EmailChoice, EmailDelivery, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -45,7 +51,7 @@ def _undo_7():  # e-mail and webhook tables, the audit outbox column
 
 
 # What each migration after 4 adds, taken away again: a database as version 4 left it.
-UNDO = {5: _undo_5, 7: _undo_7}
+UNDO = {5: _undo_5, 6: _undo_6, 7: _undo_7}
 
 
 def _as_version_4():
@@ -63,6 +69,7 @@ def test_a_version_4_database_gains_every_later_migration(app):
         assert schema.upgrade() == [f"applied {number}: {description}"
                                     for number, description, _ in schema.MIGRATIONS if number > 4]
         assert KeyUsageDay.table_exists() and WebhookEndpoint.table_exists()
+        assert {"valid_until", "allowed_ips"} <= {c.name for c in db.get_columns("api_key")}
         assert "outbox_at" in {c.name for c in db.get_columns("audit_event")}
         assert AuditEvent.select().where(AuditEvent.outbox_at.is_null(False)).count() == 0
         assert schema.current_version() == schema.LATEST

@@ -6,7 +6,7 @@ One request goes: Version header (API 2.0) → bearer key (401) → rate limit (
 the scope is missing) → the view (404, 422, ...). The verified key is kept in
 `g.api_key` for the rest of the request. A successful answer moves the key's
 activity clock (apikeys.record_use) and, while the key has a known end
-(lifecycle.ends_at), carries RFC 8594's Sunset and its Link.
+(lifecycle.known_end), carries RFC 8594's Sunset and its Link.
 """
 
 import datetime
@@ -18,7 +18,7 @@ from werkzeug.http import http_date
 
 from keyhouse import audit, metrics, ratelimit
 from keyhouse.crm import inputs
-from keyhouse.keys import apikeys, callers, lifecycle, tokens
+from keyhouse.keys import allowlist, apikeys, callers, lifecycle, tokens
 from keyhouse.keys import usage as key_usage
 from keyhouse.models import Location
 from keyhouse.web import security
@@ -80,6 +80,29 @@ def authenticate():
     return result.key
 
 
+# Audit events for refusals by the IP allowlist: per key and window, at the 1st, 10th,
+# 100th ... refusal, so a flood from elsewhere adds a handful of rows, not one per request.
+ALLOWLIST_WINDOW_SECONDS = 600
+
+
+def check_allowlist(key):
+    """ApiError 403 when the key has an IP allowlist and the client's address is not on it (never naming the list)."""
+    ip = client_ip()
+    if allowlist.allows(key.allowed_ips, ip):
+        return
+    metrics.record_auth_failure("ip_not_allowed")
+    key_usage.defer(key.id, "requests", "refused")  # the key's usage counts it (no limiter call is made)
+    log.warning("API request refused by the IP allowlist of key %s: %s %s from %s",
+                key.hint, request.method, tokens.redact(request.path), ip)
+    refused, _ = ratelimit.count_window(f"iprefused:{key.id}", ALLOWLIST_WINDOW_SECONDS)
+    if refused is not None and str(refused) == "1" + "0" * (len(str(refused)) - 1):
+        audit.record(
+            "ip_refused", agency_id=key.agency_id, key=key, ip=ip,
+            detail=f"{refused} request(s) from outside the IP allowlist in {ALLOWLIST_WINDOW_SECONDS // 60} minutes (latest from {ip})",
+        )
+    raise ApiError(403, allowlist.REFUSED_MESSAGE)
+
+
 def check_version():
     version = request.headers.get("Version")
     allowed = ", ".join(VERSIONS)
@@ -119,6 +142,7 @@ def guard():
     if route_.version == "v2":
         check_version()
     key = authenticate()
+    check_allowlist(key)
     denial = _denial(route_, key)
     usage = ratelimit.hit(key.id, caller=callers.caller(client_ip(), request.user_agent.string),
                           refused=denial is not None)
@@ -165,7 +189,7 @@ def sunset_headers(response):
     no Sunset, as they are no use of the key (docs/api.md).
     """
     key = g.get("api_key")
-    end = lifecycle.ends_at(key) if key is not None and response.status_code < 400 else None
+    end = lifecycle.known_end(key) if key is not None and response.status_code < 400 else None
     if end is not None:
         page, anchor = SUNSET_DOCS
         response.headers["Sunset"] = http_date(end.replace(tzinfo=datetime.UTC))

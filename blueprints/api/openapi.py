@@ -14,6 +14,7 @@ from flask import current_app
 from keyhouse.crm import inputs
 from keyhouse.models.fields import ID_LENGTH
 
+from . import leaks
 from .routes import DOCUMENT_VERSION, ROUTES, VERSIONS
 
 TITLES = {"v1": "Keyhouse API 1.0", "v2": "Keyhouse API 2.0"}
@@ -244,6 +245,8 @@ def build(version, server_url=""):
     for route in ROUTES.values():
         if route.version == version:
             paths.setdefault(route.path, {})[route.method.lower()] = operation(route)
+    if version == "v1":  # the one public route of the API besides this document
+        paths[f"/v1{leaks.RULE}"] = {"post": leaks.OPERATION}
     return {
         "openapi": "3.1.0",
         "info": {"title": TITLES[version], "version": DOCUMENT_VERSION if version == "v2" else "1.0",

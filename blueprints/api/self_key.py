@@ -34,9 +34,9 @@ SUMMARY = {
 
 
 def shape(key, now):
-    """A key as the self routes answer it; `expiresAt` is its known end (lifecycle.ends_at), else null,
+    """A key as the self routes answer it; `expiresAt` is its known end (lifecycle.known_end), else null,
     and `deletionAt` when it goes if it is not used again (this request counts as a use)."""
-    end = lifecycle.ends_at(key)
+    end = lifecycle.known_end(key)
     return {
         "id": str(key.id),
         "name": key.name,

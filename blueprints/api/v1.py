@@ -10,7 +10,7 @@ from keyhouse.models import Location
 from keyhouse.web.jsonio import json_body
 from keyhouse.web.params import client_ip
 
-from . import resources, self_key
+from . import leaks, resources, self_key
 from .common import agency_location, init_blueprint
 from .resources import (
     CONTACTS_QUERY,
@@ -23,6 +23,7 @@ from .routes import param, route
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
 init_blueprint(bp)
+leaks.init(bp)  # POST /v1/credentials/revoke: public, no key
 
 
 def here():

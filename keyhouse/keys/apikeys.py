@@ -10,9 +10,9 @@ import datetime
 from peewee import Case, IntegrityError, Node
 
 from keyhouse import audit
-from keyhouse.keys import lifecycle, tokens
+from keyhouse.keys import allowlist, expiry, lifecycle, tokens
 from keyhouse.keys.scopes import DEFAULT_SCOPES, KIND_SCOPES, SELF_ROLL
-from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
+from keyhouse.models import Agency, ApiKey, KeyStatus, Notification, db, utcnow
 from keyhouse.models.keys import NAME_MAX, USER_AGENT_MAX
 from keyhouse.models.lookup import Lookup
 from keyhouse.problems import Problem
@@ -68,13 +68,29 @@ def _taken(name):
     return KeyProblem(f"A live key here is already called “{name}”. Pick another name.", "name")
 
 
-def create(*, agency_id, location_id=None, name, scopes=None, actor=None, ip=None):
-    """A new active key; returns (key, plaintext). The plaintext is never stored."""
+def _first_look(key, now):
+    """A new key's first look by the sweep: None (when its first inactivity warning is due, found by
+    ApiKey.never_looked_at) unless it has an expiry date, whose warnings may come first."""
+    return lifecycle.rule().next_look_at(key, now) if key.valid_until is not None else None
+
+
+def create(*, agency_id, location_id=None, name, scopes=None, valid_until=None, actor=None, ip=None, now=None):
+    """A new active key; returns (key, plaintext). The plaintext is never stored.
+
+    `valid_until` is its expiry date (None: none); the agency's lifetime policy
+    refuses one beyond it (KeyProblem on the field "expiry").
+    """
     kind = tokens.LOCATION if location_id else tokens.AGENCY
     name = clean_name(name)
     scopes = clean_scopes(kind, scopes)
+    now = now or utcnow()
+    if valid_until is not None and valid_until <= now:
+        raise KeyProblem("Choose an expiry in the future.", "expiry")
+    max_days = Agency.select(Agency.max_key_lifetime_days).where(Agency.id == agency_id).scalar()
+    problem = expiry.policy_problem(valid_until, max_days, now)
+    if problem:
+        raise KeyProblem(problem, "expiry")
     plaintext = tokens.generate(kind)
-    now = utcnow()
     key = ApiKey(
         agency=agency_id,
         location=location_id,
@@ -86,7 +102,9 @@ def create(*, agency_id, location_id=None, name, scopes=None, actor=None, ip=Non
         created_by=actor.id if actor else None,
         created_at=now,
         activity_at=now,
+        valid_until=valid_until,
     )
+    key.sweep_at = _first_look(key, now)
     key.unique_name = _unique_name(key.owner, name)
     try:
         with db.atomic():
@@ -113,7 +131,8 @@ _REFUSED_INVALID = Authentication(None, Authentication.INVALID)
 # What a request needs of its key (the guard, record_use, audit events, failed-use logs).
 VERIFIED_FIELDS = (
     ApiKey.id, ApiKey.agency, ApiKey.location, ApiKey.kind, ApiKey.name, ApiKey.hint,
-    ApiKey.scopes, ApiKey.status, ApiKey.expires_at, ApiKey.last_used_at,
+    ApiKey.scopes, ApiKey.status, ApiKey.expires_at, ApiKey.valid_until, ApiKey.allowed_ips,
+    ApiKey.last_used_at,
 )
 _by_digest = Lookup(lambda digest: ApiKey.select(*VERIFIED_FIELDS).where(ApiKey.digest == digest))
 
@@ -131,7 +150,8 @@ def authenticate(token, now=None):
     key = _by_digest.first(tokens.digest(token))
     if key is None or key.status == KeyStatus.DELETED:
         return _REFUSED_INVALID
-    if key.expires_at and key.expires_at <= (now or utcnow()):
+    end = lifecycle.known_end(key)
+    if end and end <= (now or utcnow()):
         return _REFUSED_INVALID
     if key.status == KeyStatus.INACTIVE:
         return Authentication(key, Authentication.DEACTIVATED)
@@ -273,6 +293,8 @@ def roll(key, grace="none", *, actor=None, ip=None, action="roll"):
         raise KeyProblem("A deleted key cannot be rolled.")
     if key.expires_at is not None:
         raise KeyProblem("This key was rolled already; roll its replacement instead.")
+    if key.valid_until is not None and key.valid_until <= utcnow():
+        raise KeyProblem("This key has reached its expiry date; create a new key instead.")
     if grace not in ROLL_GRACE:
         raise KeyProblem("Choose how long the old key keeps working.", "grace")
     now = utcnow()
@@ -303,11 +325,17 @@ def roll(key, grace="none", *, actor=None, ip=None, action="roll"):
             digest=tokens.digest(plaintext),
             hint=tokens.hint(plaintext),
             scopes=current.scopes,
+            # The rules of the key go with it: its allowlist, and its expiry date (a
+            # roll is no way around the agency's lifetime policy).
+            allowed_ips=current.allowed_ips,
+            valid_until=current.valid_until,
             created_by=current.created_by_id if by_itself else actor.id if actor else None,
             created_at=now,
             activity_at=now,
         )
         ApiKey.update(replaced_by=new.id).where(ApiKey.id == key.id).execute()
+        if new.valid_until is not None:
+            ApiKey.update(sweep_at=_first_look(new, now)).where(ApiKey.id == new.id).execute()
         detail = "old key deleted at once" if period is None else f"old key works until {old_fields['expires_at']:%Y-%m-%d %H:%M} UTC"
         audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
         audit.record("create", agency_id=key.agency_id, key=new, actor=actor, ip=ip, detail=f"{new.name} (roll)")
@@ -334,3 +362,18 @@ def self_roll(key, grace=DEFAULT_GRACE, *, ip=None):
         message = f"{lifecycle.describe(new)} rolled itself through the API. {after}"
         Notification.deliver(new, Notification.SELF_ROLLED, lifecycle.recipients(new), message, new.created_at)
     return new, plaintext
+
+
+def set_allowlist(key, text, *, actor=None, ip=None):
+    """Replace the IP allowlist of a live key from typed text (empty: every address); KeyProblem on "allowlist"."""
+    try:
+        stored = allowlist.clean(text)
+    except ValueError as problem:
+        raise KeyProblem(str(problem), "allowlist") from None
+    if stored == key.allowed_ips:
+        return key
+    detail = f"{len(allowlist.entries(stored))} address(es)/range(s)" if stored else "removed: every address allowed"
+    if not _change(key, "allowlist", ApiKey.status.in_(KeyStatus.LIVE), {"allowed_ips": stored},
+                   actor=actor, ip=ip, detail=detail):
+        raise KeyGone()
+    return key

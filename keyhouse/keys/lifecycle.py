@@ -11,6 +11,13 @@ banner all ask this module; docs/lifecycle.md explains the guarantees.
 `Rule` is the rule itself, pure and app-free; `rule()` is the one the settings
 configure. A rolled key (one with `expires_at`) leaves this rule: it is deleted
 when its grace period ends (jobs.sweep.finish_roll).
+
+A key with an expiry date (`valid_until`, keyhouse/keys/expiry.py) has two
+possible ends. While its expiry comes no later than its inactivity deletion,
+the expiry governs: it is warned WARN_DAYS before the expiry (once each, as
+EXPIRY_WARNING notifications that a use does not resolve) and deleted at it
+(jobs.sweep.lapse); otherwise the inactivity rule governs as for any key.
+`known_end(key)` answers "when does this key stop working whatever happens".
 """
 
 import dataclasses
@@ -27,6 +34,7 @@ SEEN_FOR = datetime.timedelta(hours=24)  # the final warning's time to be seen b
 WARN = "warn"
 EXPIRE = "expire"
 FINISH_ROLL = "finish_roll"
+LAPSE = "lapse"  # a key reached its expiry date
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,20 +48,20 @@ def final_warning_sent(key):
     return key.delete_after is not None and key.warned_period == key.activity_at
 
 
-def ends_at(key):
-    """When `key` stops working for a reason already set — the end of a rolled key's grace
-    period — or None when it has no known end (inactivity is no known end: any use resets it).
-
-    The one answer to "when does this key stop working": the API's Sunset header and the
-    self endpoints ask it, and so should any other rule that gives a key an end (a per-key
-    expiry date). It may read only ApiKey columns in apikeys.VERIFIED_FIELDS, so the
-    header costs no query.
-    """
-    return key.expires_at
-
-
 def in_lifecycle(key):
     return key.status in KeyStatus.LIVE and key.expires_at is None
+
+
+def known_end(key):
+    """When `key` stops working whatever happens (its roll grace or expiry date, the earlier), else None.
+
+    The inactivity deletion is not a known end: a use moves it. The one answer to "when
+    does this key stop working": authentication, the API's Sunset header and the self
+    endpoints ask it. It reads only ApiKey columns in apikeys.VERIFIED_FIELDS, so the
+    header costs no query.
+    """
+    ends = [at for at in (key.expires_at, key.valid_until) if at is not None]
+    return min(ends) if ends else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +94,29 @@ class Rule:
         """The earliest deletion once the final warning was delivered at `sent_at`."""
         return max(self.deletion_at(key), sent_at + SEEN_FOR)
 
+    def expiry_governs(self, key):
+        """True when `key` has an expiry date no later than its inactivity deletion: its warnings are the expiry's."""
+        return key.valid_until is not None and key.valid_until <= self.deletion_at(key)
+
+    def expiry_warning_times(self, key):
+        """[(days before expiry, when that warning is due)], least urgent first."""
+        return [(days, key.valid_until - datetime.timedelta(days=days)) for days in self.warn_days]
+
+    def due_expiry_warning(self, key, now):
+        """The most urgent expiry warning (days before expiry) whose time has come, or None."""
+        passed = [days for days, at in self.expiry_warning_times(key) if at <= now]
+        return passed[-1] if passed else None
+
+    def end_due_at(self, key, now):
+        """When `key` ends if nobody uses it: its expiry date when that governs, else its inactivity deletion."""
+        return key.valid_until if self.expiry_governs(key) else self.deletion_due_at(key, now)
+
+    def first_end(self, key, now):
+        """Which end comes first for a live key: ("expiry" or "inactivity", when) as things stand at `now`."""
+        if self.expiry_governs(key):
+            return "expiry", key.valid_until
+        return "inactivity", self.deletion_due_at(key, now)
+
     def deletion_due_at(self, key, now):
         """When `key` will be deleted if nobody uses it, as things stand at `now`.
 
@@ -98,10 +129,16 @@ class Rule:
         return self.delete_after_final_warning(key, max(now, final_due))
 
     def days_until_deletion(self, key, now):
-        """Whole days (rounded up) until `key` is deleted, or None outside the warning window."""
-        if not in_lifecycle(key) or now < self.warning_window_opens_at(key):
+        """Whole days (rounded up) until `key` is deleted (for inactivity or at its expiry date), or None
+        outside the warning window."""
+        if not in_lifecycle(key):
             return None
-        remaining = self.deletion_due_at(key, now) - now
+        if self.expiry_governs(key):
+            if now < self.expiry_warning_times(key)[0][1]:
+                return None
+        elif now < self.warning_window_opens_at(key):
+            return None
+        remaining = self.end_due_at(key, now) - now
         return max(0, -(-remaining // DAY))
 
     def due_warning(self, key, now):
@@ -111,8 +148,14 @@ class Rule:
 
     def next_look_at(self, key, now):
         """When the sweep should next look at `key`, once what is due at `now` was done."""
+        expiry = []
+        if key.valid_until is not None:
+            expiry = [at for _, at in self.expiry_warning_times(key) if at > now] + [key.valid_until]
+            if self.expiry_governs(key):
+                return min(expiry)
         upcoming = [at for _, at in self.warning_times(key) if at > now]
-        return min(upcoming) if upcoming else self.deletion_due_at(key, now)
+        # While inactivity governs, a use may hand over to the expiry: look at its times too.
+        return min([min(upcoming) if upcoming else self.deletion_due_at(key, now), *expiry])
 
     def next_step(self, key, now):
         """What is due for `key` at `now`: the one decision the sweep and the jobs share."""
@@ -120,6 +163,12 @@ class Rule:
             return Step(None)
         if key.expires_at is not None:
             return Step(FINISH_ROLL) if key.expires_at <= now else Step(None, key.expires_at)
+        if key.valid_until is not None and key.valid_until <= now:
+            return Step(LAPSE)
+        if self.expiry_governs(key):
+            if self.due_expiry_warning(key, now) is not None:
+                return Step(WARN)
+            return Step(None, self.next_look_at(key, now))
         if final_warning_sent(key) and self.deletion_due_at(key, now) <= now:
             return Step(EXPIRE)
         if self.due_warning(key, now) is not None and not final_warning_sent(key):
@@ -132,6 +181,12 @@ class Rule:
         return (
             f"{describe(key)} has not been used for {idle} days. It will be deleted on "
             f"{when:%Y-%m-%d %H:%M} UTC unless it is used before then."
+        )
+
+    def expiry_warning_message(self, key):
+        return (
+            f"{describe(key)} expires on {key.valid_until:%Y-%m-%d %H:%M} UTC: it stops working then and is "
+            f"deleted. Create a new key before then and move your integration to it."
         )
 
 
@@ -162,19 +217,26 @@ def describe(key):
     return f"{state} “{key.name}”{where}"
 
 
+def lapsed_message(key, now):
+    return f"{describe(key)} reached its expiry date and was deleted on {now:%Y-%m-%d %H:%M} UTC."
+
+
 def deleted_message(key, now):
     idle = (now - key.activity_at) // DAY
     return f"{describe(key)} was deleted on {now:%Y-%m-%d %H:%M} UTC after {idle} days without use."
 
 
 def pending_deletions(user, now):
-    """The keys `user` can see that are in their warning window: [(key, days left)], soonest first."""
+    """The keys `user` can see that are in their warning window: [(key, days left, "expiry" or
+    "inactivity")], soonest first."""
     current = rule()
     keys = ApiKey.in_warning_window(
         user.agency_id,
         current.first_warning_cutoff(now),
         permissions.visible_locations(user).select(Location.id).order_by(),
         permissions.sees_agency_keys(user),
+        valid_before=now + datetime.timedelta(days=current.warn_days[0]),
     )
-    pending = [(key, current.days_until_deletion(key, now)) for key in keys]
-    return sorted(pending, key=lambda pair: (current.deletion_due_at(pair[0], now), pair[0].id))
+    pending = [(key, current.days_until_deletion(key, now), current.first_end(key, now)[0]) for key in keys]
+    pending = [item for item in pending if item[1] is not None]
+    return sorted(pending, key=lambda item: (current.end_due_at(item[0], now), item[0].id))

@@ -38,12 +38,15 @@ class Notification(BaseModel):
     user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
     key = ForeignKeyField(ApiKey, null=True, backref="notifications", on_delete="CASCADE")
     WARNING = "warning"  # a key will be deleted for inactivity unless it is used
-    DELETED = "deleted"  # a key was deleted for inactivity
+    DELETED = "deleted"  # a key was deleted for inactivity or at its expiry date
     SELF_ROLLED = "self_rolled"  # a key rolled itself through the API
-    KINDS = (WARNING, DELETED, SELF_ROLLED)
+    EXPIRY_WARNING = "expiry_warning"  # a key reaches its expiry date soon (a use does not resolve it)
+    LEAK_REPORT = "leak_report"  # a key was reported as leaked and deactivated
+    KINDS = (WARNING, DELETED, SELF_ROLLED, EXPIRY_WARNING, LEAK_REPORT)
 
     kind = CharField(max_length=20)  # one of KINDS
-    # For warnings: days before deletion, and the activity clock they belong to.
+    # For warnings: days before deletion, and the activity clock they belong to (for
+    # expiry warnings and notices: the expiry date; for leak reports: the report's time).
     threshold_days = IntegerField(null=True)
     period_start = DateTimeField(null=True)
     message = TextField()

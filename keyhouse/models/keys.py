@@ -52,6 +52,12 @@ class ApiKey(BaseModel):
     deleted_at = DateTimeField(null=True)
     # A rolled key stops working at this time (then a job deletes it).
     expires_at = DateTimeField(null=True)
+    # The expiry date chosen at creation (keyhouse/keys/expiry.py): the key stops
+    # working at this time, is warned about before it, and is then deleted.
+    valid_until = DateTimeField(null=True)
+    # The IP allowlist (keyhouse/keys/allowlist.py): canonical addresses and CIDR
+    # ranges separated by spaces; None lets every address use the key.
+    allowed_ips = TextField(null=True)
     replaced_by = ForeignKeyField("self", null=True, backref="replaces", on_delete="SET NULL")
     # The inactivity lifecycle (keyhouse/keys/lifecycle.py, jobs/sweep.py):
     # when the sweep next looks at the key (None: when its first warning is due) ...
@@ -107,8 +113,9 @@ class ApiKey(BaseModel):
         )
 
     @classmethod
-    def in_warning_window(cls, agency_id, activity_before, location_ids, agency_keys):
-        """Live, unrolled keys of an agency whose clock is older than `activity_before`, with their location.
+    def in_warning_window(cls, agency_id, activity_before, location_ids, agency_keys, valid_before=None):
+        """Live, unrolled keys of an agency whose clock is older than `activity_before` (or whose
+        expiry date is before `valid_before`), with their location.
 
         `location_ids` (a query of ids) limits the location keys; `agency_keys` says
         whether agency keys are included.
@@ -123,7 +130,8 @@ class ApiKey(BaseModel):
                 (cls.agency == agency_id)
                 & cls.status.in_(KeyStatus.LIVE)
                 & cls.expires_at.is_null()
-                & (cls.activity_at <= activity_before)
+                & ((cls.activity_at <= activity_before) | (cls.valid_until <= valid_before)
+                   if valid_before is not None else (cls.activity_at <= activity_before))
                 & visible
             )
         )

@@ -49,6 +49,17 @@ def _key_usage_and_callers(migrator):  # version 5: requests per key and day, an
     db.create_tables([KeyUsageDay, KeyCaller])
 
 
+def _key_rules(migrator):  # version 6: rules per key (expiry date, IP allowlist) and the agency's lifetime policy
+    from .keys import ApiKey
+    from .tenancy import Agency
+
+    wanted = [("api_key", "valid_until", ApiKey.valid_until), ("api_key", "allowed_ips", ApiKey.allowed_ips),
+              ("agency", "max_key_lifetime_days", Agency.max_key_lifetime_days)]
+    # Columns only where missing: a database stamped back (the tests do) keeps those it has.
+    present = {(table, column.name) for table in ("api_key", "agency") for column in db.get_columns(table)}
+    migrate(*(migrator.add_column(table, name, field) for table, name, field in wanted if (table, name) not in present))
+
+
 def _email_and_webhooks(migrator):  # version 7: e-mail and signed webhooks about keys (issue 10)
     from .activity import AuditEvent
     from .outbound import EmailChoice, EmailDelivery, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -64,6 +75,7 @@ MIGRATIONS = [
     (3, "custom fields, notes and tasks", _custom_fields_notes_tasks),
     (4, "sign-ins table", _sign_ins),
     (5, "key usage per day and key callers", _key_usage_and_callers),
+    (6, "key expiry dates, IP allowlists and the agency's key lifetime policy", _key_rules),
     (7, "e-mail choices and deliveries, webhook endpoints, deliveries and attempts", _email_and_webhooks),
 ]
 

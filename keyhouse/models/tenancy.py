@@ -6,6 +6,7 @@ from peewee import (
     CharField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +19,9 @@ from .place import Place
 class Agency(BaseModel):
     name = CharField(max_length=200)
     created_at = DateTimeField(default=utcnow)
+    # The agency's policy for new keys: the longest lifetime (days) they may have;
+    # None allows keys without an expiry date (keyhouse/keys/expiry.py).
+    max_key_lifetime_days = IntegerField(null=True)
 
 
 class Location(Place):

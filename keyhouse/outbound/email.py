@@ -19,7 +19,7 @@ from keyhouse.keys import lifecycle
 from keyhouse.models import EmailChoice, Notification, db
 
 DELETED = "deleted"
-LEAK_REPORTED = "leak_reported"
+LEAK_REPORTED = Notification.LEAK_REPORT
 
 
 def warning_event(days):
@@ -30,17 +30,17 @@ def events():
     """[(event, label, on by default)] in the order the preferences page lists them."""
     warn_days = current_app.config["WARN_DAYS"]
     choices = [
-        (warning_event(days), f"Inactivity warning, {days} day{'' if days == 1 else 's'} before a key is deleted",
+        (warning_event(days), f"Warning, {days} day{'' if days == 1 else 's'} before a key is deleted (inactivity or expiry date)",
          days == warn_days[0])
         for days in warn_days
     ]
-    choices.append((DELETED, "A key was deleted for inactivity", True))
+    choices.append((DELETED, "A key was deleted for inactivity or at its expiry date", True))
     return choices
 
 
 def event_of(notification):
     """The e-mail event a bell notification belongs to."""
-    if notification.kind == Notification.WARNING:
+    if notification.kind in (Notification.WARNING, Notification.EXPIRY_WARNING):
         return warning_event(notification.threshold_days)
     return notification.kind
 
@@ -79,6 +79,7 @@ def key_link(key):
 
 SUBJECTS = {
     Notification.WARNING: "Keyhouse: {days} day(s) before “{name}” is deleted",
+    Notification.EXPIRY_WARNING: "Keyhouse: “{name}” expires in {days} day(s)",
     Notification.DELETED: "Keyhouse: “{name}” was deleted",
     LEAK_REPORTED: "Keyhouse: “{name}” was reported as leaked",
 }

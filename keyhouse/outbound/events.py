@@ -16,6 +16,7 @@ WEBHOOK_EVENTS = {
     "self_roll": "key.rolled",  # the key rolled itself through the API
     "delete": "key.deleted",
     "expire": "key.deleted",
+    "lapse": "key.deleted",  # deleted at its expiry date
     "warn": "key.warning",
     "leak_report": "key.leak_reported",
 }
@@ -28,15 +29,16 @@ EVENT_TYPES = {
     "key.reactivated": "A key was reactivated",
     "key.rolled": "A key was rolled (replaced by a new one)",
     "key.deleted": "A key was deleted, by staff, at the end of a roll or for inactivity",
-    "key.warning": "A key will be deleted for inactivity unless it is used",
+    "key.warning": "A key will be deleted soon: for inactivity unless it is used, or at its expiry date",
     "key.leak_reported": "A key was reported as leaked and deactivated",
 }
 
-# audit action -> the kind of the bell notifications whose recipients it e-mails
+# audit action -> the kinds of the bell notifications whose recipients it e-mails
 EMAIL_KINDS = {
-    "warn": Notification.WARNING,
-    "expire": Notification.DELETED,
-    "leak_report": "leak_reported",
+    "warn": (Notification.WARNING, Notification.EXPIRY_WARNING),
+    "expire": (Notification.DELETED,),
+    "lapse": (Notification.DELETED,),
+    "leak_report": (Notification.LEAK_REPORT,),
 }
 
 

@@ -41,7 +41,7 @@ def test_every_operation_is_complete(client, version):
     schemas = document["components"]["schemas"]
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            if path.endswith("/openapi.json"):
+            if path.endswith("/openapi.json") or path == "/v1/credentials/revoke":  # public: no key
                 assert operation["security"] == []
                 continue
             scope = operation["x-scope"]

@@ -46,9 +46,10 @@ def test_signed_out_pages_have_no_violations(page, tenants):
 
 @SIZES
 def test_signed_in_pages_have_no_violations(page, sign_in, tenants):
-    apikeys.create(agency_id=tenants.acme.id, name="Agency sync", actor=tenants.admin)
+    agency_key, _ = apikeys.create(agency_id=tenants.acme.id, name="Agency sync", actor=tenants.admin)
     north, _ = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="North sync",
                               actor=tenants.admin)
+    apikeys.set_allowlist(north, "203.0.113.7")
     KeyUsageDay.create(key=north.id, day=utcnow().date(), requests=12, refused=2, limited=1)
     KeyCaller.create(key=north.id, network="203.0.113.0/24", product="Zapier", requests=12,
                      first_seen=utcnow(), last_seen=utcnow())
@@ -60,6 +61,8 @@ def test_signed_in_pages_have_no_violations(page, sign_in, tenants):
     paths = [
         "/settings/api-keys", "/settings/api-keys/new?kind=agency", "/settings/api-keys/identify",
         f"/settings/api-keys/{north.id}/page", f"/settings/api-keys/{rolled.id}/page",
+        "/settings/api-keys/policy", f"/settings/api-keys/{north.id}/rules",
+        f"/settings/api-keys/bulk?action=deactivate&key={agency_key.id}&key={north.id}",
         "/settings/audit-log", "/notifications/", "/activity/", f"/activity/{tenants.north.api_id}", *DOCS,
         "/settings/email", "/settings/webhooks", f"/settings/webhooks/{endpoint.id}",
     ]

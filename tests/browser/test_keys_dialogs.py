@@ -111,7 +111,7 @@ def test_keyboard_only_create_copy_done(page, sign_in, tenants):
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     page.keyboard.press("Enter")
-    for _ in range(5):  # past "Identify a key" to the first create button
+    for _ in range(7):  # past "Key lifetime policy", "Identify a key" and the filters to the first create button
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Create agency key":
             break
