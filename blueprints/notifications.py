@@ -95,5 +95,5 @@ def pending_banner():
     """The API keys screen's banner of keys pending deletion (refreshed by htmx)."""
     return render(
         "notifications/_pending_banner.html", "notifications/_pending_banner.html",
-        pending=lifecycle.pending_deletions(current_user, utcnow()), inactivity_days=lifecycle.rule().inactivity_days,
+        **lifecycle.pending_banner(current_user, utcnow()),
     )

@@ -19,7 +19,7 @@ import datetime
 from flask import current_app
 
 from keyhouse import permissions
-from keyhouse.models import ApiKey, KeyStatus, Location, User
+from keyhouse.models import ApiKey, KeyStatus, Location, User, bounded_count
 
 DAY = datetime.timedelta(days=1)
 SEEN_FOR = datetime.timedelta(hours=24)  # the final warning's time to be seen before deletion
@@ -155,14 +155,47 @@ def deleted_message(key, now):
     return f"{describe(key)} was deleted on {now:%Y-%m-%d %H:%M} UTC after {idle} days without use."
 
 
-def pending_deletions(user, now):
-    """The keys `user` can see that are in their warning window: [(key, days left)], soonest first."""
-    current = rule()
-    keys = ApiKey.in_warning_window(
+BANNER_KEYS = 10  # keys the pending-deletion banner names; it counts the rest
+
+
+def _in_warning_window(user, now):
+    return ApiKey.in_warning_window(
         user.agency_id,
-        current.first_warning_cutoff(now),
+        rule().first_warning_cutoff(now),
         permissions.visible_locations(user).select(Location.id).order_by(),
         permissions.sees_agency_keys(user),
     )
-    pending = [(key, current.days_until_deletion(key, now)) for key in keys]
-    return sorted(pending, key=lambda pair: (current.deletion_due_at(pair[0], now), pair[0].id))
+
+
+def pending_deletions(user, now, limit=BANNER_KEYS):
+    """The `limit` keys `user` can see that will be deleted soonest: [(key, days left)], soonest first.
+
+    A key is never deleted before its clock + INACTIVITY_DAYS, so the keys are read in
+    clock order, a batch at a time, until the next one could not come sooner than
+    the `limit`-th found: a few dozen rows, not every key in the window.
+    """
+    current = rule()
+    query = _in_warning_window(user, now).order_by(ApiKey.activity_at, ApiKey.id)
+    soonest = []  # [(deletion time, id, key)], at most `limit`
+    batch, number = max(limit, 1) * 2, 1
+    while True:
+        keys = list(query.paginate(number, batch))
+        soonest = sorted(soonest + [(current.deletion_due_at(key, now), key.id, key) for key in keys])[:limit]
+        if len(keys) < batch or (len(soonest) == limit and current.deletion_at(keys[-1]) > soonest[-1][0]):
+            break
+        number += 1
+    return [(key, current.days_until_deletion(key, now)) for _, _, key in soonest]
+
+
+def pending_count(user, now):
+    """How many keys `user` can see are in their warning window, counted up to COUNT_CAP + 1 (models.base)."""
+    return bounded_count(_in_warning_window(user, now))
+
+
+def pending_banner(user, now):
+    """What the pending-deletion banner shows `user`: the soonest deletions and how many keys in all."""
+    return {
+        "pending": pending_deletions(user, now),
+        "pending_total": pending_count(user, now),
+        "inactivity_days": rule().inactivity_days,
+    }

@@ -28,6 +28,12 @@ class AuditEvent(BaseModel):
         indexes = (
             (("agency", "created_at"), False),
             (("key", "created_at"), False),
+            # The audit log, newest first (by id), with each of its filters.
+            (("agency", "id"), False),
+            (("agency", "action", "id"), False),
+            (("location", "id"), False),  # a location-level user's log
+            (("location", "action", "id"), False),
+            (("key", "id"), False),
         )
 
 

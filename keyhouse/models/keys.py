@@ -70,6 +70,13 @@ class ApiKey(BaseModel):
             # finish_roll: rolled keys whose grace period ends.
             (("status", "expires_at"), False),
             (("agency", "location", "status"), False),
+            # The keys screen (ApiKey.listing, LISTING_ORDER): one location's keys, or the agency keys
+            # (location NULL), most recently used first, then never-used ones newest first ...
+            (("agency", "location", "last_used_at", "created_at", "id"), False),
+            # ... and every location's keys in that order (Agency View).
+            (("agency", "last_used_at", "created_at", "id"), False),
+            # The pending-deletion banner: an agency's keys in clock order (in_warning_window).
+            (("agency", "activity_at"), False),
         )
 
     # Named queries of the inactivity sweep. Each is a condition on live keys that the
@@ -156,11 +163,21 @@ class ApiKey(BaseModel):
         return self.status in KeyStatus.LIVE
 
     @classmethod
+    def listing_order(cls):
+        """The keys screen's order as segments for keyhouse.web.paging: most recently used first,
+        then keys never used, newest first (the order of `listing`)."""
+        return [
+            (cls.last_used_at.is_null(False), (cls.last_used_at, cls.created_at, cls.id)),
+            (cls.last_used_at.is_null(), (cls.created_at, cls.id)),
+        ]
+
+    @classmethod
     def listing(cls, agency_id, location_ids=None, name_filter=""):
         """Live keys for the keys screen, most recently used first.
 
         `location_ids` None lists the agency keys; a collection lists those
-        locations' keys. Creator and location come in the same query.
+        locations' keys (one location: `==`, so the index's order serves it).
+        Creator and location come in the same query.
         """
         query = (
             cls.select(cls, Location, User)
@@ -172,7 +189,10 @@ class ApiKey(BaseModel):
         if location_ids is None:
             query = query.where(cls.location.is_null())
         else:
-            query = query.where(cls.location.in_(list(location_ids)))
+            location_ids = list(location_ids)
+            query = query.where(
+                cls.location == location_ids[0] if len(location_ids) == 1 else cls.location.in_(location_ids)
+            )
         if name_filter:
             query = query.where(fn.LOWER(cls.name).contains(name_filter.lower()))
         return query.order_by(

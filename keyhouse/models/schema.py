@@ -43,12 +43,23 @@ def _sign_ins(migrator):  # version 4: sign-ins the server can end (sessions and
     db.create_tables([SignIn])
 
 
+def _dashboard_indexes(migrator):  # version 9: the keys screen, the banner and the audit log at scale
+    from .activity import AuditEvent
+    from .keys import ApiKey
+
+    # The indexes these models declare that the database lacks (CREATE INDEX IF NOT EXISTS):
+    # ApiKey's listing and clock order per agency, AuditEvent's log by id with each filter.
+    for model in (ApiKey, AuditEvent):
+        model._schema.create_indexes(safe=True)
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "contact gender, dndSettings and inboundDndSettings", _contact_dnd_and_gender),
     (3, "custom fields, notes and tasks", _custom_fields_notes_tasks),
     (4, "sign-ins table", _sign_ins),
+    (9, "indexes for the keys screen, the pending-deletion banner and the audit log", _dashboard_indexes),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -1,6 +1,8 @@
-"""Template filters for times: `ago` ("3 minutes ago") and `utc`."""
+"""Template filters: times (`ago`: "3 minutes ago", `utc`) and bounded counts (`count_label`: "1,000+")."""
 
-from keyhouse.models import utcnow
+from keyhouse.models import COUNT_CAP, utcnow
+
+from .paging import count_label
 
 
 def ago(moment, now=None):
@@ -26,3 +28,5 @@ def utc(moment):
 def init_app(app):
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["utc"] = utc
+    app.jinja_env.filters["count_label"] = count_label  # a bounded count: "1,000+" beyond COUNT_CAP
+    app.jinja_env.globals["count_cap"] = COUNT_CAP
