@@ -147,3 +147,26 @@ def test_counts_stop_at_the_cap_and_say_so(admin, tenants):
     oldest = get(admin, html.unescape(re.search(r'<a href="([^"]+)"[^>]*>Oldest', first).group(1)))
     assert "<td>event 0</td>" in oldest and "<td>event 49</td>" in oldest and "<td>event 50</td>" not in oldest
     assert "<td>event 50</td>" in get(admin, link(oldest, "prev"))
+
+
+def test_the_banner_names_the_ten_soonest_deletions_and_counts_the_rest(admin, tenants):
+    from keyhouse.models import utcnow
+
+    now = utcnow()
+    rows = []
+    for n in range(12):  # clocks 76..87 days ago: key 11 is deleted soonest
+        clock = now - datetime.timedelta(days=76 + n)
+        rows.append({"agency": tenants.acme.id, "kind": tokens.AGENCY, "name": f"Idle {n:02d}",
+                     "unique_name": f"agency:{tenants.acme.id}/idle {n:02d}", "digest": f"{n:064x}",
+                     "hint": "kha_x…", "scopes": "contacts.readonly", "created_at": clock, "activity_at": clock,
+                     "warned_period": None, "delete_after": None})
+    # The oldest clock, but its deletion was put off for 20 days: after every other key's.
+    rows[-1].update(activity_at=now - datetime.timedelta(days=95), warned_period=now - datetime.timedelta(days=95),
+                    delete_after=now + datetime.timedelta(days=20), name="Postponed",
+                    unique_name=f"agency:{tenants.acme.id}/postponed")
+    with db.atomic():
+        ApiKey.insert_many(rows).execute()
+    banner = get(admin, "/notifications/pending-banner")
+    listed = re.findall(r'#key-\d+">([^<]+)</a>', banner)
+    assert listed == [f"Idle {n:02d}" for n in range(10, 0, -1)]  # soonest first; "Postponed" comes later
+    assert "12 keys pending deletion" in banner and "and 2 more" in banner

@@ -47,6 +47,9 @@ def _dashboard_indexes(migrator):  # version 9: the keys screen, the banner and 
     from .activity import AuditEvent
     from .keys import ApiKey
 
+    if not isinstance(db.obj, SqliteDatabase):
+        # Building an index over millions of audit events outlasts the 30 s a request may take.
+        db.execute_sql("SET LOCAL statement_timeout = 0")
     # The indexes these models declare that the database lacks (CREATE INDEX IF NOT EXISTS):
     # ApiKey's listing and clock order per agency, AuditEvent's log by id with each filter ...
     for model in (ApiKey, AuditEvent):

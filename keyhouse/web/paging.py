@@ -127,15 +127,19 @@ class Pager:
             query = query.where(_beyond(columns, cursor.values, forward, inclusive))
         return query.order_by(*(column.desc() if forward else column.asc() for column in columns))
 
+    def _segments(self, cursor, forward):
+        """The segments' indexes from the cursor's (or the first / the last) on, in walking order."""
+        if forward:
+            return range(cursor.segment if cursor else 0, len(self.order))
+        return range(cursor.segment if cursor else len(self.order) - 1, -1, -1)
+
     def _walk(self, cursor=None, forward=True, inclusive=False, take=1, skip=0):
         """Up to `take` rows from `cursor` (None: from the start, or the end going back), after `skip` rows.
 
         Returns [(segment index, row)] in walking order.
         """
-        start = (cursor.segment if cursor else 0) if forward else (cursor.segment if cursor else len(self.order) - 1)
-        indexes = range(start, len(self.order)) if forward else range(start, -1, -1)
         found = []
-        for index in indexes:
+        for index in self._segments(cursor, forward):
             query = self._segment_query(index, cursor, forward, inclusive)
             if skip:
                 available = query.select(SQL("1")).limit(skip).count()
@@ -151,10 +155,8 @@ class Pager:
 
     def _count(self, cursor=None, forward=True, cap=COUNT_CAP):
         """Rows from `cursor` on (or before it), counted up to `cap` + 1."""
-        start = (cursor.segment if cursor else 0) if forward else (cursor.segment if cursor else len(self.order) - 1)
-        indexes = range(start, len(self.order)) if forward else range(start, -1, -1)
         total = 0
-        for index in indexes:
+        for index in self._segments(cursor, forward):
             total += bounded_count(self._segment_query(index, cursor, forward, False), cap - total)
             if total > cap:
                 break
