@@ -14,7 +14,6 @@ own schema, dropped afterwards; the Redis database is flushed.
 
 import datetime
 import os
-import random
 import sys
 import tempfile
 import time
@@ -29,17 +28,51 @@ SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "100000,1000000").s
 CHUNK = 1000
 
 
+MIX = 2654435761  # a prime: n -> n * MIX % size is a permutation, so exactly DUE keys are due, spread out
+
+
 def fill(size, now):
-    """`size` keys, DUE of them due for their first warning at `now`."""
+    """`size` keys, DUE of them due for their first warning at `now`.
+
+    Key n is due when n * MIX % size < DUE; of the others every tenth was warned
+    already and waits for its next look, the rest were used within 74 days. On
+    PostgreSQL the rows are made by one INSERT … SELECT over generate_series, then
+    the table is vacuumed and analysed (as autovacuum would have done long before
+    a real sweep: a fresh table's first readers otherwise write every page).
+    """
     from keyhouse.keys import tokens
     from keyhouse.models import Agency, ApiKey, Location, User, db
+    from peewee import PostgresqlDatabase
 
     agency = Agency.create(name="Bench Agency")
     location = Location.create(agency=agency, name="Bench Location")
     admin = User.create(agency=agency, email="bench@bench.test", name="Bench", password_hash="x", role="agency_admin")
     scopes = " ".join(DEFAULT_SCOPES[tokens.LOCATION])
-    rng = random.Random(7)
-    due_numbers = set(rng.sample(range(size), DUE))
+    day = 86400
+    if isinstance(db.obj, PostgresqlDatabase):
+        db.execute_sql("SET statement_timeout = 0")  # the app's 30 s limit is for requests, not for this
+        db.execute_sql(
+            """
+            INSERT INTO api_key (agency_id, location_id, kind, name, unique_name, digest, hint, scopes, status,
+                                 created_by_id, created_at, activity_at, sweep_at)
+            SELECT %(agency)s, %(location)s, %(kind)s, 'Key ' || n, %(owner)s || n, lpad(to_hex(n), 64, '0'),
+                   'khl_bench…', %(scopes)s, 'active', %(admin)s, clock, clock,
+                   CASE WHEN warned THEN clock + interval '83 days' END
+            FROM (
+                SELECT n, n * %(mix)s %% %(size)s >= %(due)s AND n %% 10 = 0 AS warned,
+                       %(now)s::timestamp - make_interval(secs => CASE
+                           WHEN n * %(mix)s %% %(size)s < %(due)s THEN 80 * %(day)s
+                           WHEN n %% 10 = 0 THEN 76 * %(day)s + n * 7919 %% (6 * %(day)s)
+                           ELSE n * 7919 %% (74 * %(day)s) END) AS clock
+                FROM generate_series(0::bigint, %(size)s - 1) AS n
+            ) AS keys
+            """,
+            {"agency": agency.id, "location": location.id, "kind": tokens.LOCATION,
+             "owner": f"location:{location.id}/key ", "scopes": scopes, "admin": admin.id, "mix": MIX,
+             "size": size, "due": DUE, "now": now, "day": day},
+        )
+        db.execute_sql("VACUUM ANALYZE api_key")
+        return
 
     def row(number):
         fields = {
@@ -53,13 +86,13 @@ def fill(size, now):
             "scopes": scopes,
             "created_by": admin.id,
         }
-        if number in due_numbers:
+        if number * MIX % size < DUE:
             clock, sweep_at = now - datetime.timedelta(days=80), None
         elif number % 10 == 0:  # warned already, waiting for the next warning
-            clock = now - datetime.timedelta(days=rng.uniform(76, 82))
+            clock = now - datetime.timedelta(seconds=76 * day + number * 7919 % (6 * day))
             sweep_at = clock + datetime.timedelta(days=83)
         else:
-            clock, sweep_at = now - datetime.timedelta(days=rng.uniform(0, 74)), None
+            clock, sweep_at = now - datetime.timedelta(seconds=number * 7919 % (74 * day)), None
         fields.update(created_at=clock, activity_at=clock, sweep_at=sweep_at)
         return fields
 

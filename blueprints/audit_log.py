@@ -1,18 +1,18 @@
 """Settings → Audit log: who did what to which key, when and from where."""
 
-import math
-
 from flask import Blueprint, request, url_for
 from flask_login import current_user, login_required
 
 from keyhouse import audit, permissions
 from keyhouse.models import ApiKey, AuditEvent
 from keyhouse.web.htmx import render
+from keyhouse.web.paging import Pager
 from keyhouse.web.params import small_int
 
 bp = Blueprint("audit_log", __name__, url_prefix="/settings/audit-log")
 
 PAGE_SIZE = 50
+AUDIT_ORDER = [(None, (AuditEvent.id,))]  # newest first; keyhouse.web.paging walks the id indexes
 
 
 @bp.before_request
@@ -34,16 +34,12 @@ def index():
         query = query.where(AuditEvent.key == (key.id if key else 0))
     if action in audit.ACTIONS:
         query = query.where(AuditEvent.action == action)
-    total = query.count()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, small_int(request.args.get("page")) or 1), pages)
-    events = list(query.order_by(AuditEvent.id.desc()).paginate(page, PAGE_SIZE))
+    page = Pager(query, AUDIT_ORDER, PAGE_SIZE).page(with_last=True)
     filters = {"key": key.id if key else "", "action": action if action in audit.ACTIONS else ""}
     return render(
         "audit_log/index.html", "audit_log/_events.html",
-        events=events, total=total, page=page, pages=pages, actions=audit.ACTIONS,
-        filters=filters, filter_key=key,
-        page_url=lambda number: url_for(
-            "audit_log.index", key=filters["key"] or None, action=filters["action"] or None, page=number
+        events=page.rows, page=page, actions=audit.ACTIONS, filters=filters, filter_key=key,
+        page_url=lambda params: url_for(
+            "audit_log.index", key=filters["key"] or None, action=filters["action"] or None, **params
         ),
     )

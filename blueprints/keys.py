@@ -9,7 +9,6 @@ has endpoints of its own, so no view guesses from which element htmx asked.
 
 import dataclasses
 import datetime
-import math
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -26,6 +25,7 @@ from keyhouse.models import Agency, ApiKey, KeyStatus, utcnow
 from keyhouse.models.keys import NAME_MAX
 from keyhouse.web.htmx import render, toast, trigger, wants_fragment
 from keyhouse.web.layout import current_location
+from keyhouse.web.paging import Pager
 from keyhouse.web.params import client_ip, int_arg, small_int
 
 bp = Blueprint("keys", __name__, url_prefix="/settings/api-keys")
@@ -161,10 +161,11 @@ def _filters(linked):
     }
 
 
-def _section(kind, filters, page, locations, managed, linked=None):
+def _section(kind, filters, locations, managed, linked=None):
     """One list (agency or location keys) as the screen shows it; None if not for this user.
 
-    With a `linked` key of this list, the page is the one that holds its row.
+    Its page is the one the request's `<kind>_page`, `_after`, `_before` ask for
+    (keyhouse.web.paging); with a `linked` key of this list, the one that holds its row.
     """
     user = current_user
     if kind == tokens.AGENCY:
@@ -176,25 +177,16 @@ def _section(kind, filters, page, locations, managed, linked=None):
         if filters["location"] is not None:
             location_ids = [i for i in location_ids if i == filters["location"]]
     query = ApiKey.listing(user.agency_id, location_ids, filters["q"])
-    total = query.count()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
     linked_here = linked is not None and (linked.location_id is None) == (kind == tokens.AGENCY)
-    if linked_here:
-        ids = [key_id for key_id, in query.select(ApiKey.id).tuples()]
-        page = ids.index(linked.id) // PAGE_SIZE + 1 if linked.id in ids else page
-    page = min(max(1, page), pages)
+    page = Pager(query, ApiKey.listing_order(), PAGE_SIZE, prefix=f"{kind}_").page(linked if linked_here else None)
     now = utcnow()
     can_create = permissions.manages_agency_keys(user) if kind == tokens.AGENCY else bool(managed)
     return {
         "kind": kind,
-        "rows": _rows(query.paginate(page, PAGE_SIZE), managed, now, linked.id if linked_here else None),
-        "total": total,
+        "rows": _rows(page.rows, managed, now, linked.id if linked_here else None),
         "page": page,
-        "pages": pages,
         "can_create": can_create,
-        "page_url": lambda number: url_for(
-            "keys.index", q=filters["q"] or None, location=filters["location"], **{f"{kind}_page": number}
-        ),
+        "page_url": lambda params: url_for("keys.index", q=filters["q"] or None, location=filters["location"], **params),
     }
 
 
@@ -207,8 +199,8 @@ def index():
     context = {
         "filters": filters,
         "locations": locations,
-        "agency": _section(tokens.AGENCY, filters, int_arg("agency_page", 1), locations, managed, linked),
-        "location": _section(tokens.LOCATION, filters, int_arg("location_page", 1), locations, managed, linked),
+        "agency": _section(tokens.AGENCY, filters, locations, managed, linked),
+        "location": _section(tokens.LOCATION, filters, locations, managed, linked),
         "name_max": NAME_MAX,
         "bulk_actions": bulk.ACTIONS,
     }

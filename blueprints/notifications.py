@@ -90,17 +90,13 @@ def mark_all_read():
     return _changed()
 
 
-BANNER_KEYS = 10  # keys the banner names; the rows of the others say it
-
-
 def pending_banner_context(now=None):
-    """What the pending-deletion banner shows: the keys, their blast radius, the inactivity period."""
+    """What the pending-deletion banner shows: the soonest keys and how many in all
+    (lifecycle.pending_banner), each key's blast radius, the inactivity period."""
     now = now or utcnow()
-    pending = lifecycle.pending_deletions(current_user, now)
-    inactivity_days = lifecycle.rule().inactivity_days
-    radii = usage.blast_radius([key for key, *_ in pending[:BANNER_KEYS]], now, inactivity_days)
-    return {"pending": pending, "radii": radii, "now": now, "inactivity_days": inactivity_days,
-            "banner_keys": BANNER_KEYS}
+    banner = lifecycle.pending_banner(current_user, now)
+    radii = usage.blast_radius([key for key, *_ in banner["pending"]], now, banner["inactivity_days"])
+    return {**banner, "radii": radii, "now": now}
 
 
 @bp.route("/pending-banner")

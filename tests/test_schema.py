@@ -50,8 +50,12 @@ def _undo_7():  # e-mail and webhook tables, the audit outbox column
     migrate(migrator.drop_index("audit_event", "audit_event_outbox_at"), migrator.drop_column("audit_event", "outbox_at"))
 
 
+def _undo_9():  # the dashboard's indexes: migration 9 creates those missing and drops the obsolete ones
+    pass
+
+
 # What each migration after 4 adds, taken away again: a database as version 4 left it.
-UNDO = {5: _undo_5, 6: _undo_6, 7: _undo_7}
+UNDO = {5: _undo_5, 6: _undo_6, 7: _undo_7, 9: _undo_9}
 
 
 def _as_version_4():

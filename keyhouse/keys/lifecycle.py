@@ -26,7 +26,7 @@ import datetime
 from flask import current_app
 
 from keyhouse import permissions
-from keyhouse.models import ApiKey, KeyStatus, Location, User
+from keyhouse.models import ApiKey, KeyStatus, Location, User, bounded_count
 
 DAY = datetime.timedelta(days=1)
 SEEN_FOR = datetime.timedelta(hours=24)  # the final warning's time to be seen before deletion
@@ -226,17 +226,65 @@ def deleted_message(key, now):
     return f"{describe(key)} was deleted on {now:%Y-%m-%d %H:%M} UTC after {idle} days without use."
 
 
-def pending_deletions(user, now):
-    """The keys `user` can see that are in their warning window: [(key, days left, "expiry" or
-    "inactivity")], soonest first."""
-    current = rule()
-    keys = ApiKey.in_warning_window(
+BANNER_KEYS = 10  # keys the pending-deletion banner names; it counts the rest
+EPOCH = datetime.datetime(1970, 1, 1)  # no clock is older: a window of expiring keys only
+
+
+def _in_warning_window(user, activity_before, valid_before=None):
+    """Live keys `user` can see whose clock is older than `activity_before` (or whose expiry
+    date is before `valid_before`)."""
+    return ApiKey.in_warning_window(
         user.agency_id,
-        current.first_warning_cutoff(now),
+        activity_before,
         permissions.visible_locations(user).select(Location.id).order_by(),
         permissions.sees_agency_keys(user),
-        valid_before=now + datetime.timedelta(days=current.warn_days[0]),
+        valid_before=valid_before,
     )
-    pending = [(key, current.days_until_deletion(key, now), current.first_end(key, now)[0]) for key in keys]
+
+
+def _expiry_horizon(current, now):
+    return now + datetime.timedelta(days=current.warn_days[0])
+
+
+def pending_deletions(user, now, limit=BANNER_KEYS):
+    """The `limit` keys `user` can see that will be deleted soonest: [(key, days left, "expiry"
+    or "inactivity")], soonest first.
+
+    Inactivity: a key is never deleted before its clock + INACTIVITY_DAYS, so keys are read in
+    clock order, a batch at a time, until the next one could not come sooner than the
+    `limit`-th found. Expiry: the `limit` soonest expiry dates in the window. A few dozen
+    rows, not every key in the window.
+    """
+    current = rule()
+    query = _in_warning_window(user, current.first_warning_cutoff(now)).order_by(ApiKey.activity_at, ApiKey.id)
+    soonest = []  # [(deletion time, id, key)], at most `limit`
+    batch, number = max(limit, 1) * 2, 1
+    while True:
+        keys = list(query.paginate(number, batch))
+        soonest = sorted(soonest + [(current.deletion_due_at(key, now), key.id, key) for key in keys])[:limit]
+        if len(keys) < batch or (len(soonest) == limit and current.deletion_at(keys[-1]) > soonest[-1][0]):
+            break
+        number += 1
+    candidates = {key.id: key for _, _, key in soonest}
+    expiring = (_in_warning_window(user, EPOCH, _expiry_horizon(current, now))
+                .order_by(ApiKey.valid_until, ApiKey.id).limit(limit))
+    candidates.update((key.id, key) for key in expiring)
+    pending = [(key, current.days_until_deletion(key, now), current.first_end(key, now)[0])
+               for key in candidates.values()]
     pending = [item for item in pending if item[1] is not None]
-    return sorted(pending, key=lambda item: (current.end_due_at(item[0], now), item[0].id))
+    return sorted(pending, key=lambda item: (current.end_due_at(item[0], now), item[0].id))[:limit]
+
+
+def pending_count(user, now):
+    """How many keys `user` can see are in their warning window, counted up to COUNT_CAP + 1 (models.base)."""
+    current = rule()
+    return bounded_count(_in_warning_window(user, current.first_warning_cutoff(now), _expiry_horizon(current, now)))
+
+
+def pending_banner(user, now):
+    """What the pending-deletion banner shows `user`: the soonest deletions and how many keys in all."""
+    return {
+        "pending": pending_deletions(user, now),
+        "pending_total": pending_count(user, now),
+        "inactivity_days": rule().inactivity_days,
+    }

@@ -1,7 +1,7 @@
 """The Peewee models, and the list the schema is made from."""
 
 from .activity import AuditEvent, Notification
-from .base import BaseModel, db, open_database, release_all, use_database, utcnow
+from .base import COUNT_CAP, BaseModel, bounded_count, db, open_database, release_all, use_database, utcnow
 from .crm import (
     Contact,
     CustomField,
@@ -29,6 +29,8 @@ ALL_MODELS = [
 
 __all__ = [
     "ALL_MODELS",
+    "COUNT_CAP",
+    "bounded_count",
     "Agency",
     "ApiKey",
     "AuditEvent",

@@ -14,9 +14,10 @@ from .tenancy import Agency, Location, User
 
 
 class AuditEvent(BaseModel):
-    agency = ForeignKeyField(Agency, backref="audit_events", on_delete="CASCADE")
-    key = ForeignKeyField(ApiKey, null=True, backref="audit_events", on_delete="SET NULL")
-    location = ForeignKeyField(Location, null=True, on_delete="SET NULL")
+    # agency, key and location: no index of their own, the (…, id) indexes below lead with them.
+    agency = ForeignKeyField(Agency, backref="audit_events", on_delete="CASCADE", index=False)
+    key = ForeignKeyField(ApiKey, null=True, backref="audit_events", on_delete="SET NULL", index=False)
+    location = ForeignKeyField(Location, null=True, on_delete="SET NULL", index=False)
     actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
     actor_label = CharField(max_length=254)  # the actor's email, or "system"
     action = CharField(max_length=40)
@@ -29,8 +30,12 @@ class AuditEvent(BaseModel):
 
     class Meta:
         indexes = (
-            (("agency", "created_at"), False),
-            (("key", "created_at"), False),
+            # The audit log, newest first (by id), with each of its filters.
+            (("agency", "id"), False),
+            (("agency", "action", "id"), False),
+            (("location", "id"), False),  # a location-level user's log
+            (("location", "action", "id"), False),
+            (("key", "id"), False),
         )
 
 

@@ -4,7 +4,7 @@ import datetime
 import os
 import time
 
-from peewee import DatabaseProxy, Model
+from peewee import SQL, DatabaseProxy, Model
 from playhouse.db_url import connect, parse, register_database
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
 
@@ -161,3 +161,11 @@ class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+
+COUNT_CAP = 1000  # rows a count on a dashboard page reads at most; beyond, it says "1,000+"
+
+
+def bounded_count(query, cap=COUNT_CAP):
+    """How many rows `query` has, counted up to `cap` + 1 (one more than `cap` means "more than cap")."""
+    return query.select(SQL("1")).order_by().limit(cap + 1).count()

@@ -11,7 +11,7 @@ from peewee import (
 
 from keyhouse.keys.scopes import DEFAULT_SCOPES, OPT_IN
 
-from .base import BaseModel, utcnow
+from .base import COUNT_CAP, BaseModel, utcnow
 from .tenancy import Agency, Location, User
 
 
@@ -28,7 +28,8 @@ USER_AGENT_MAX = 300  # characters of the last caller's User-Agent kept
 
 
 class ApiKey(BaseModel):
-    agency = ForeignKeyField(Agency, backref="api_keys", on_delete="CASCADE")
+    # No index of its own: the (agency, ...) indexes below lead with it.
+    agency = ForeignKeyField(Agency, backref="api_keys", on_delete="CASCADE", index=False)
     # Set for location keys, None for agency keys.
     location = ForeignKeyField(Location, null=True, backref="api_keys", on_delete="CASCADE")
     kind = CharField(max_length=10)  # tokens.AGENCY / tokens.LOCATION
@@ -69,13 +70,18 @@ class ApiKey(BaseModel):
 
     class Meta:
         indexes = (
-            # The inactivity sweep: live keys ordered by their activity clock.
-            (("status", "activity_at"), False),
             # The sweep: keys whose next look is due, and (SQLite) never-swept keys in clock order.
             (("status", "sweep_at", "activity_at"), False),
             # finish_roll: rolled keys whose grace period ends.
             (("status", "expires_at"), False),
-            (("agency", "location", "status"), False),
+            # The keys screen (ApiKey.listing, listing_order): one location's keys, or the agency keys
+            # (location NULL), most recently used first, then never-used ones newest first ...
+            (("agency", "location", "last_used_at", "created_at", "id", "name"), False),
+            # ... and every location's keys in that order (Agency View). With `name` the name
+            # filter reads the index alone, not a row per key.
+            (("agency", "last_used_at", "created_at", "id", "name"), False),
+            # The pending-deletion banner: an agency's keys in clock order (in_warning_window).
+            (("agency", "activity_at"), False),
         )
 
     # Named queries of the inactivity sweep. Each is a condition on live keys that the
@@ -169,25 +175,44 @@ class ApiKey(BaseModel):
         return self.status in KeyStatus.LIVE
 
     @classmethod
+    def listing_order(cls):
+        """The keys screen's order as segments for keyhouse.web.paging: most recently used first,
+        then keys never used, newest first (the order of `listing`)."""
+        return [
+            (cls.last_used_at.is_null(False), (cls.last_used_at, cls.created_at, cls.id)),
+            (cls.last_used_at.is_null(), (cls.created_at, cls.id)),
+        ]
+
+    @classmethod
     def listing(cls, agency_id, location_ids=None, name_filter=""):
         """Live keys for the keys screen, most recently used first.
 
         `location_ids` None lists the agency keys; a collection lists those
-        locations' keys. Creator and location come in the same query.
+        locations' keys (one location: `==`, so the index's order serves it).
+        Creator and location come in the same query.
         """
+        where = cls.agency == agency_id
+        if location_ids is None:
+            where &= cls.location.is_null()
+        else:
+            location_ids = list(location_ids)
+            where &= cls.location == location_ids[0] if len(location_ids) == 1 else cls.location.in_(location_ids)
+        if name_filter:
+            # One pass over the index (it holds the names) for the matching ids. Up to
+            # COUNT_CAP of them, the list narrows every later query to those rows; beyond,
+            # matches are common enough that walking the list's order finds a page at once.
+            name_matches = fn.LOWER(cls.name).contains(name_filter.lower())
+            matching = [key_id for key_id, in cls.select(cls.id).where(where & name_matches)
+                        .limit(COUNT_CAP + 1).tuples()]
+            where &= cls.id.in_(matching) if len(matching) <= COUNT_CAP else name_matches
+        where &= cls.status.in_(KeyStatus.LIVE)
         query = (
             cls.select(cls, Location, User)
             .join(Location, JOIN.LEFT_OUTER, on=(cls.location == Location.id))
             .switch(cls)
             .join(User, JOIN.LEFT_OUTER, on=(cls.created_by == User.id))
-            .where((cls.agency == agency_id) & cls.status.in_(KeyStatus.LIVE))
+            .where(where)
         )
-        if location_ids is None:
-            query = query.where(cls.location.is_null())
-        else:
-            query = query.where(cls.location.in_(list(location_ids)))
-        if name_filter:
-            query = query.where(fn.LOWER(cls.name).contains(name_filter.lower()))
         return query.order_by(
             cls.last_used_at.desc(nulls="LAST"), cls.created_at.desc(), cls.id.desc()
         )

@@ -68,6 +68,35 @@ def _email_and_webhooks(migrator):  # version 7: e-mail and signed webhooks abou
     db.create_tables([EmailChoice, EmailDelivery, WebhookEndpoint, WebhookDelivery, WebhookAttempt])
 
 
+def _dashboard_indexes(migrator):  # version 9: the keys screen, the banner and the audit log at scale
+    from .activity import AuditEvent
+    from .keys import ApiKey
+
+    if not isinstance(db.obj, SqliteDatabase):
+        # Building an index over millions of audit events outlasts the 30 s a request may take.
+        db.execute_sql("SET LOCAL statement_timeout = 0")
+    # The indexes these models declare that the database lacks (CREATE INDEX IF NOT EXISTS):
+    # ApiKey's listing and clock order per agency, AuditEvent's log by id with each filter ...
+    for model in (ApiKey, AuditEvent):
+        model._schema.create_indexes(safe=True)
+    # ... and none that they no longer declare: each index is one more write per changed row
+    # (the sweep's claim rewrites every index entry of the keys it claims).
+    for name in OBSOLETE_INDEXES_9:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+
+
+OBSOLETE_INDEXES_9 = (
+    "api_key_agency_id",  # led by (agency, …) indexes now
+    "api_key_status_activity_at",  # no query left: the sweep uses (status, sweep_at, activity_at) and api_key_never_swept
+    "api_key_agency_id_location_id_status",  # (agency, location, last_used_at, created_at, id) leads with the same
+    "audit_event_agency_id",  # (agency, id)
+    "audit_event_key_id",  # (key, id)
+    "audit_event_location_id",  # (location, id)
+    "audit_event_agency_id_created_at",  # the log orders by id
+    "audit_event_key_id_created_at",  # (key, id)
+)
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
@@ -77,6 +106,7 @@ MIGRATIONS = [
     (5, "key usage per day and key callers", _key_usage_and_callers),
     (6, "key expiry dates, IP allowlists and the agency's key lifetime policy", _key_rules),
     (7, "e-mail choices and deliveries, webhook endpoints, deliveries and attempts", _email_and_webhooks),
+    (9, "indexes for the keys screen, the pending-deletion banner and the audit log", _dashboard_indexes),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -1,6 +1,8 @@
-"""Template filters: `ago` ("3 minutes ago"), `utc`, and a key's `blast_radius`."""
+"""Template filters: times (`ago`: "3 minutes ago", `utc`), a key's `blast_radius`, and bounded counts (`count_label`: "1,000+")."""
 
-from keyhouse.models import utcnow
+from keyhouse.models import COUNT_CAP, utcnow
+
+from .paging import count_label
 
 
 def ago(moment, now=None):
@@ -32,3 +34,5 @@ def init_app(app):
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["utc"] = utc
     app.jinja_env.filters["blast_radius"] = blast_radius
+    app.jinja_env.filters["count_label"] = count_label  # a bounded count: "1,000+" beyond COUNT_CAP
+    app.jinja_env.globals["count_cap"] = COUNT_CAP
