@@ -37,6 +37,7 @@ def create_app(test_config=None):
         else None
     )
 
+    app.before_request(security.whole_body_or_413)  # before CSRF and every other reader of the body
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
