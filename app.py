@@ -30,6 +30,7 @@ def create_app(test_config=None):
         "size": app.config["DATABASE_POOL_SIZE"],
         "recycle_seconds": app.config["DATABASE_POOL_RECYCLE_SECONDS"],
         "wait_seconds": app.config["DATABASE_POOL_WAIT_SECONDS"],
+        "breaker_seconds": app.config["DATABASE_BREAKER_SECONDS"],
     }))
     app.extensions["redis"] = (
         Redis.from_url(app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
