@@ -30,6 +30,7 @@ def create_app(test_config=None):
         "size": app.config["DATABASE_POOL_SIZE"],
         "recycle_seconds": app.config["DATABASE_POOL_RECYCLE_SECONDS"],
         "wait_seconds": app.config["DATABASE_POOL_WAIT_SECONDS"],
+        "breaker_seconds": app.config["DATABASE_BREAKER_SECONDS"],
     }))
     app.extensions["redis"] = (
         Redis.from_url(app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
@@ -37,6 +38,7 @@ def create_app(test_config=None):
         else None
     )
 
+    app.before_request(security.whole_body_or_413)  # before CSRF and every other reader of the body
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)

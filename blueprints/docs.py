@@ -121,6 +121,8 @@ def describe(schema):
         return schema["$ref"].rsplit("/", 1)[-1]
     if "oneOf" in schema:
         return " or ".join(describe(option) for option in schema["oneOf"])
+    if "anyOf" in schema and "type" not in schema:  # a query parameter's value, or "" (not given)
+        return describe(schema["anyOf"][0])
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = " or ".join(kind)
@@ -130,5 +132,8 @@ def describe(schema):
         return "{" + ", ".join(f"{name}: {describe(value)}" for name, value in schema["properties"].items()) + "}"
     if "enum" in schema:
         return " | ".join(str(value) for value in schema["enum"])
-    detail = schema.get("format") or ("max " + str(schema["maxLength"]) if "maxLength" in schema else "")
+    formats = [schema.get("format")] + [option.get("format") for option in schema.get("anyOf", ())]
+    detail = next(filter(None, formats), None) or ("max " + str(schema["maxLength"]) if "maxLength" in schema else "")
+    if "minimum" in schema and "maximum" in schema:
+        detail = f"{schema['minimum']}-{schema['maximum']}"
     return f"{kind or 'any'}" + (f" ({detail})" if detail else "")

@@ -85,7 +85,11 @@ def database_unavailable(error):
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error):
-    return error_response(error.code, error.name, MESSAGES.get(error.code, error.description))
+    response = make_response(error_response(error.code, error.name, MESSAGES.get(error.code, error.description)))
+    for name, value in error.get_headers():  # e.g. the Allow of a 405 (RFC 9110), Retry-After
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 @bp.app_errorhandler(Exception)

@@ -82,6 +82,7 @@ def from_environment():
         "DATABASE_POOL_SIZE": _int("DATABASE_POOL_SIZE", 8),
         "DATABASE_POOL_RECYCLE_SECONDS": _int("DATABASE_POOL_RECYCLE_SECONDS", 300),
         "DATABASE_POOL_WAIT_SECONDS": _int("DATABASE_POOL_WAIT_SECONDS", 10),
+        "DATABASE_BREAKER_SECONDS": _int("DATABASE_BREAKER_SECONDS", 5),
         "INACTIVITY_DAYS": inactivity_days,
         "WARN_DAYS": _warn_days(inactivity_days),
         "SESSION_COOKIE_SECURE": secure_cookies,

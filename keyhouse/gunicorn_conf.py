@@ -9,20 +9,35 @@ environment variables it reads (WEB_CONCURRENCY, WEB_THREADS, WEB_TIMEOUT).
 The access log never carries a key: the query string is replaced by "?…", the
 Basic-auth user and the referrer's query are dropped, and anything that looks
 like a key in the path, the referrer or the user agent reads "[key]".
+
+A request gunicorn itself cannot read (a malformed request line or header, a
+request line or headers over its limits) is answered by gunicorn before
+Keyhouse sees it: in the API's JSON error body, naming the problem, never with
+a key it may quote (`write_json_error`).
 """
 
 import glob
+import json
 import multiprocessing
 import os
 import shutil
 import tempfile
+import uuid
 
+from gunicorn import util
 from gunicorn.glogging import Logger
 
 # No Keyhouse module is imported here, at the top: this file runs in gunicorn's master,
 # and what the master imports, every worker it forks inherits. After an upgrade,
 # `systemctl reload keyhouse-web` (SIGHUP) forks new workers that must load the new
 # code, not the master's copy of the old one (tests/test_gunicorn.py checks).
+
+
+def redact(text):
+    """keyhouse.keys.tokens.redact, imported when first used: in a worker, not the master."""
+    from keyhouse.keys.tokens import redact as redact_keys
+
+    return redact_keys(text)
 
 
 def _int_env(name, default):
@@ -60,11 +75,13 @@ access_log_format = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms
 
 
 class RedactingLogger(Logger):
-    """gunicorn's logger, with every access-log field a key could travel in made safe."""
+    """gunicorn's logger, with every access-log field a key could travel in made safe,
+    and its warnings (which quote the requests it could not read) redacted."""
+
+    def warning(self, msg, *args, **kwargs):
+        super().warning(redact(str(msg) % args if args else str(msg)), **kwargs)
 
     def atoms(self, resp, req, environ, request_time):
-        from keyhouse.keys.tokens import redact  # in the worker: see the note at the top
-
         atoms = super().atoms(resp, req, environ, request_time)
         path = redact(environ.get("PATH_INFO") or "")
         query = "?…" if environ.get("QUERY_STRING") else ""
@@ -85,6 +102,40 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+# gunicorn's limits (its defaults, stated): a longer request line is a 414, larger
+# or more header fields a 431, both answered by write_json_error. nginx (deploy/nginx)
+# allows the same sizes, so behind it the answer is the same.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+MESSAGES = {
+    400: "The request could not be read as HTTP",
+    414: f"The request line (method, path and query) is longer than {limit_request_line} bytes",
+    431: (f"A request header is larger than {limit_request_field_size} bytes, "
+          f"or there are more than {limit_request_fields} header fields"),
+}
+
+
+def write_json_error(sock, status_int, reason, mesg):
+    """gunicorn's own error answer (util.write_error) as the API's JSON error body.
+
+    The request could not be read, so its path is unknown: JSON for everyone,
+    which browsers show readably too. gunicorn's detail may quote the request
+    line, so it is redacted and shortened.
+    """
+    detail = redact(mesg)[:200]
+    message = MESSAGES.get(status_int, reason) + (f" ({detail})" if detail and status_int == 400 else "")
+    body = json.dumps({"statusCode": status_int, "error": reason, "message": message,
+                       "requestId": uuid.uuid4().hex}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+    util.write_nonblock(sock, head + body)
+
+
+def post_worker_init(worker):
+    util.write_error = write_json_error  # the one function gunicorn answers unreadable requests with
 
 
 # Metrics (keyhouse/metrics.py): the workers count requests in prometheus_client's

@@ -108,3 +108,63 @@ def test_the_database_connection_cannot_hang_for_ever(database_url):
             assert value == 10000
     finally:
         database.close()
+
+
+class Clock:
+    """The breaker's clock, moved on by the test instead of waiting."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_hung_database_is_tried_once_then_requests_fail_fast_until_the_breaker_retries(app, settings):
+    from tests.api.test_redis_request_path import HungRedis
+
+    hung = HungRedis()  # a PostgreSQL that accepts connections and never answers
+    port = hung.url.rsplit(":", 1)[1].split("/")[0]
+    url = f"postgresql://postgres@127.0.0.1:{port}/keyhouse?connect_timeout=1&sslmode=disable"
+    try:
+        broken = create_app({**settings, "DATABASE_URL": url})
+        clock = db.obj.breaker.clock = Clock()
+        client = broken.test_client()
+        headers = {"Authorization": f"Bearer {tokens.generate(tokens.LOCATION)}"}
+        assert client.get("/v1/contacts/", headers=headers).status_code == 503  # waited out connect_timeout
+        assert hung.accepted.acquire(timeout=30)
+        for path in ("/v1/contacts/", "/v1/workflows/", "/v1/links/"):
+            response = client.get(path, headers=headers)  # the breaker is open: no connection tried
+            assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+            assert "database is unavailable" in response.get_json()["message"]
+        assert client.get("/v2/openapi.json").status_code == 200
+        clock.now += db.obj.breaker.seconds  # the breaker lets one request try again
+        assert client.get("/v1/contacts/", headers=headers).status_code == 503
+        assert hung.accepted.acquire(timeout=30)
+        assert len(hung.connections) == 2  # the first request and the retry: none in between
+    finally:
+        db.close()
+        hung.close()
+
+
+def test_the_database_breaker_recovers_on_its_own_when_the_database_returns(app, settings, tmp_path):
+    from keyhouse.models.base import release_all
+    from keyhouse.models.schema import upgrade
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    broken = create_app({**settings, "DATABASE_URL": f"sqlite:///{folder}/keyhouse.db"})
+    with db.connection_context():
+        upgrade()
+    release_all()
+    clock = db.obj.breaker.clock = Clock()
+    client = broken.test_client()
+    headers = {"Authorization": f"Bearer {tokens.generate(tokens.LOCATION)}"}
+    folder.rename(tmp_path / "away")  # the database goes away
+    assert client.get("/v1/contacts/", headers=headers).status_code == 503
+    (tmp_path / "away").rename(folder)  # and comes back
+    assert client.get("/v1/contacts/", headers=headers).status_code == 503  # the breaker is still open
+    clock.now += db.obj.breaker.seconds
+    assert client.get("/v1/contacts/", headers=headers).status_code == 401  # looked up (no such key): no restart
+    assert client.get("/v1/contacts/", headers=headers).status_code == 401
+    db.close()

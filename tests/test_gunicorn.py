@@ -115,3 +115,44 @@ def test_the_master_loads_no_keyhouse_code_so_a_graceful_reload_serves_the_upgra
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == ["keyhouse", "keyhouse.gunicorn_conf"]  # the package's __init__ is a docstring
+
+
+def raw_exchange(base, data):
+    """Send `data` as it is (what no HTTP library would send) and read the whole answer."""
+    import socket
+
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, head.decode("latin-1"), body
+
+
+def test_requests_gunicorn_cannot_read_get_json_naming_the_problem_never_html(app, settings):
+    """gunicorn's own 400/414/431 (before Keyhouse sees the request) are the API's JSON error, without the key."""
+    import json
+
+    key = "khl_" + "A" * 40  # shaped like a key: what a client may put in a URL by mistake
+    server, base = gunicorn(settings)
+    try:
+        long_line = b"GET /v2/contacts/?q=" + b"x" * 5000 + b"&apiKey=" + key.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        large_header = b"GET /v2/contacts/ HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 9000 + b"\r\n\r\n"
+        many_headers = b"GET /v2/contacts/ HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(120)) + b"\r\n"
+        bad_line = b"GET /v1/contacts/" + key.encode() + b" NOT-HTTP\r\nHost: x\r\n\r\n"
+        answers = {name: raw_exchange(base, data) for name, data in
+                   (("line", long_line), ("header", large_header), ("headers", many_headers), ("bad", bad_line))}
+    finally:
+        assert server.stop() == 0, server.output
+    expected = {"line": (414, "request line"), "header": (431, "header"), "headers": (431, "header"), "bad": (400, "")}
+    for name, (status, head, body) in answers.items():
+        assert status == expected[name][0], (name, head)
+        assert "Content-Type: application/json" in head, (name, head)
+        error = json.loads(body)
+        assert error["statusCode"] == status and error["error"] and error["requestId"], error
+        assert expected[name][1] in error["message"].lower(), error
+        assert key not in body.decode()
+    assert key not in server.output

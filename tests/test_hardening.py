@@ -83,3 +83,46 @@ def test_a_chunked_body_over_the_limit_is_a_413_not_a_cut_400(app, settings, ten
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_chunked_form_body_over_the_limit_is_a_clear_413_on_the_dashboard_the_public_forms_and_the_api(
+        app, settings, tenants):
+    """Through a real gunicorn: werkzeug stops reading a chunked body at the limit without a word, so a
+    form was parsed cut (CSRF token or fields lost). Every such body is now a 413 naming the limit."""
+    import http.client
+    import json
+
+    from keyhouse.keys import apikeys
+    from keyhouse.models import Form, db
+    from tests.servers import gunicorn
+
+    with db.connection_context():
+        _, key = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="chunked form")
+        form = Form.create(location=tenants.north, name="Big")
+    body = b"csrf_token=x&email=admin%40acme.test&password=" + b"p" * (1024 * 1024 + 100)
+    server, base = gunicorn(settings)
+
+    def post(path, headers):
+        connection = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), timeout=60)
+        connection.request("POST", path, body=(body[i:i + 65536] for i in range(0, len(body), 65536)),
+                           headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+                           encode_chunked=True)
+        response = connection.getresponse()
+        answer = (response.status, response.getheader("Content-Type"), response.read().decode())
+        connection.close()
+        return answer
+
+    try:
+        api = post("/v1/contacts/", {"Authorization": f"Bearer {key}"})
+        sign_in = post("/login", {"Accept": "text/html"})
+        public = post(f"/f/{form.id}", {"Accept": "text/html"})
+        public_json = post(f"/f/{form.id}", {"Accept": "application/json"})
+    finally:
+        assert server.stop() == 0, server.output
+    assert api[0] == 413 and api[1] == "application/json", api
+    assert "larger than the limit of 1048576 bytes" in json.loads(api[2])["message"]
+    assert sign_in[0] == 413 and sign_in[1].startswith("text/html"), sign_in[:2]
+    assert "larger than the limit of 1048576 bytes" in sign_in[2]
+    assert public[0] == 413 and public[1].startswith("text/html") and "larger than 1048576 bytes" in public[2]
+    assert public_json[0] == 413 and json.loads(public_json[2])["statusCode"] == 413
+    assert "Traceback" not in server.output

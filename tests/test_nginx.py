@@ -171,3 +171,22 @@ def test_behind_nginx_https_client_addresses_secure_cookies_and_hsts_come_throug
     assert '"GET /v1/contacts/[key] HTTP/1.1" 404' in log
     (proxied_line,) = [entry for entry in log.splitlines() if f"id={request_id}" in entry]
     assert proxied_line.startswith(CLIENT) and '"GET /v1/contacts/ HTTP/1.1" 200' in proxied_line
+
+
+def test_nginx_refusals_are_the_apis_json_error_not_html(proxied):
+    """What nginx refuses itself (a body over client_max_body_size, a request line or header over its
+    buffers) never reaches Keyhouse: nginx answers in the contract's error shape, naming the problem."""
+    import json
+
+    connect, *_ = proxied
+    cases = {
+        413: ("POST", "/v2/contacts/", {"Content-Type": "application/json"}, b"x" * (1024 * 1024 + 1)),
+        414: ("GET", "/v2/contacts/?q=" + "x" * 9000, {}, None),
+        400: ("GET", "/v2/contacts/", {"X-Big": "y" * 9000}, None),
+    }
+    for status, (method, path, headers, body) in cases.items():
+        response, text = request(connect, method, path, headers, body)
+        assert response.status == status, (status, text[:200])
+        assert response.getheader("Content-Type") == "application/json", (status, text[:200])
+        error = json.loads(text)
+        assert error["statusCode"] == status and error["message"] and error["requestId"], error

@@ -241,10 +241,11 @@ def str_arg(name, source=None, max_length=255):
     return value.strip() or None
 
 
-def choice_arg(name, choices, default):
-    value = request.args.get(name) or default
-    if value not in choices:
-        raise ApiError(422, f"{name} must be one of {', '.join(choices)}")
+def choice_arg(field):
+    """A query parameter that is one of `field.choices` (routes.param), the first when not given."""
+    value = request.args.get(field.name) or field.choices[0]
+    if value not in field.choices:
+        raise ApiError(422, f"{field.name} must be one of {', '.join(field.choices)}")
     return value
 
 

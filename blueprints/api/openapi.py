@@ -49,18 +49,43 @@ SCOPE_CHALLENGE = {  # RFC 6750, on a 403 for a missing scope
 ID_PATTERN = f"^[A-Za-z0-9]{{{ID_LENGTH}}}$"
 
 
-def field_schema(field, nullable=False):
-    """The JSON Schema of a inputs.Field (input), or of the value it answers (`nullable`)."""
+NO_NUL = "^[^\\u0000]*$"  # PostgreSQL cannot store a NUL, so text holding one is refused
+FILLED = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"  # values are trimmed: a required one must not be blank
+
+
+def _trimmed(pattern, required):
+    """`pattern` (inputs) within the whitespace the server trims first; blank clears an optional value."""
+    return f"^\\s*(?:{pattern}){'' if required else '?'}\\s*$"
+
+
+def field_schema(field, nullable=False, answer=False, required=False):
+    """The JSON Schema of an inputs.Field as sent (with the bounds the server enforces; `nullable`:
+    null clears it; `required`: it must not be blank), or of the value it is answered as (`answer`)."""
     kind = field.kind
     if kind in ("string", "text", "email", "phone", "url", "date", "datetime", "id"):
         schema = {"type": ["string", "null"] if nullable else "string"}
-        if kind in ("string", "text"):
+        if kind != "id":
             schema["maxLength"] = field.max_length
-        schema.update({
-            "email": {"format": "email"}, "url": {"format": "uri"}, "date": {"format": "date"},
-            "datetime": {"format": "date-time"}, "id": {"pattern": ID_PATTERN},
-            "phone": {"pattern": f"^{inputs.PHONE_PATTERN}$"},
-        }.get(kind, {}))
+        if answer:
+            schema.update({
+                "email": {"pattern": f"^{inputs.EMAIL_PATTERN}$"}, "url": {"pattern": f"^{inputs.URL_PATTERN}$"},
+                "phone": {"pattern": f"^{inputs.STORED_PHONE_PATTERN}$"},
+            }.get(kind, {}))
+        else:
+            schema.update({
+                "string": {"pattern": FILLED if required else NO_NUL},
+                "text": {"pattern": FILLED if required else NO_NUL},
+                "email": {"pattern": _trimmed(inputs.EMAIL_PATTERN, required)},
+                "url": {"pattern": _trimmed(inputs.URL_PATTERN, required)},
+                "phone": {"pattern": _trimmed(inputs.PHONE_PATTERN, required)},
+                "id": {"pattern": f"^(?:{ID_PATTERN[1:-1]})?$"},  # empty: not given
+            }.get(kind, {}))
+        if kind == "date" and not (answer or required):  # blank clears it
+            schema["anyOf"] = [{"format": "date"}, {"pattern": "^\\s*$"}]
+        elif kind in ("date", "datetime"):
+            schema["format"] = "date" if kind == "date" else "date-time"
+        if kind == "id" and answer:
+            schema["pattern"] = ID_PATTERN
     elif kind in ("number", "integer"):  # whole numbers either way; "number" ones may be sent as 20.0
         schema = {"type": kind, **({"multipleOf": 1} if kind == "number" else {})}
         schema.update({bound: getattr(field, bound) for bound in ("minimum", "maximum")
@@ -68,10 +93,10 @@ def field_schema(field, nullable=False):
     elif kind in ("boolean", "object"):
         schema = {"type": kind}
     elif kind == "tags":
-        schema = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": inputs.TAG_MAX_LENGTH},
+        schema = {"type": "array", "items": {"type": "string", "maxLength": inputs.TAG_MAX_LENGTH, "pattern": FILLED},
                   "maxItems": inputs.MAX_TAGS}
     elif kind == "customFields":
-        if nullable:  # as answered
+        if answer:
             item = _object({"id": {"type": "string"}, "value": {}})
         else:
             item = _object({"id": {"type": "string"}, "key": {"type": "string"}, "field_value": {}, "value": {}})
@@ -82,14 +107,35 @@ def field_schema(field, nullable=False):
         schema = {"type": "array", "items": {"type": "string", "maxLength": field.max_length}, "maxItems": 100}
     elif kind in inputs.DND:
         channels, statuses, keys = inputs.DND[kind]
+        text = {"type": ["string", "null"]} if answer else {"type": "string"}
         setting = {"type": "object", "required": ["status"], "additionalProperties": False,
-                   "properties": {key: {"enum": list(statuses)} if key == "status" else {"type": "string"} for key in keys}}
+                   "properties": {key: {"enum": list(statuses)} if key == "status" else text for key in keys}}
         schema = {"type": "object", "additionalProperties": False, "properties": {c: setting for c in channels}}
     else:
         raise ValueError(f"no schema for field kind {kind!r}")
     if field.description:
         schema["description"] = field.description
     return schema
+
+
+def query_schema(field):
+    """A query parameter's schema: an empty value (`?locationId=`) counts as not given."""
+    schema = field_schema(field)
+    if field.kind in ("string", "id", "email", "phone", "url"):  # already take ""
+        return schema
+    return {"anyOf": [schema, {"const": ""}], **({"description": field.description} if field.description else {})}
+
+
+def body_schema(route):
+    """The JSON body of `route`: its fields, null clearing the optional ones that may be cleared."""
+    properties = {
+        field.name: field_schema(field, nullable=field.kind in (*inputs.NULLABLE, "id") and field.name not in route.required,
+                                 required=field.name in route.required)
+        for field in route.body
+    }
+    body = _object(properties, route.required)
+    body["description"] = "Unknown fields are ignored."
+    return body
 
 
 def _object(properties, required=()):
@@ -104,7 +150,7 @@ def _string(description=""):
 
 
 def _nullable_fields(fields):
-    return {field.name: field_schema(field, nullable=True) for field in fields}
+    return {field.name: field_schema(field, nullable=True, answer=True) for field in fields}
 
 
 def components():
@@ -194,7 +240,7 @@ def operation(route):
         for name in route.path_params
     ]
     parameters += [
-        {"name": field.name, "in": "query", "required": False, "schema": field_schema(field),
+        {"name": field.name, "in": "query", "required": False, "schema": query_schema(field),
          **({"description": field.description} if field.description else {})}
         for field in route.query
     ]
@@ -227,9 +273,8 @@ def operation(route):
         },
     }
     if route.body:
-        body = _object({field.name: field_schema(field) for field in route.body}, route.required)
-        body["description"] = "Unknown fields are ignored."
-        doc["requestBody"] = {"required": bool(route.required), "content": {"application/json": {"schema": body}}}
+        doc["requestBody"] = {"required": bool(route.required),
+                              "content": {"application/json": {"schema": body_schema(route)}}}
     return doc
 
 

@@ -31,9 +31,10 @@ CONTACTS_QUERY = (
     param("startAfterId", "id", "the meta.startAfterId of the previous page"),
     START_AFTER,
 )
+ORDER = param("order", "choice", "asc (default) or desc", choices=("asc", "desc"))
 SORT_QUERY = (
-    param("sortBy", "string", "date_added (default) or date_updated"),
-    param("order", "string", "asc (default) or desc"),
+    param("sortBy", "choice", "date_added (default) or date_updated", choices=("date_added", "date_updated")),
+    ORDER,
 )
 SUBMISSIONS_QUERY = (
     param("formId", "id", "only this form's submissions"),
@@ -62,8 +63,8 @@ def _after(column, cursor, descending):
 def contacts_page(location, sortable=False):
     """{"contacts": [...], "meta": {...}}: a page of contacts after a cursor (startAfterId/startAfter)."""
     limit = int_arg(LIMIT, 20)
-    sort_by = choice_arg("sortBy", ("date_added", "date_updated"), "date_added") if sortable else "date_added"
-    descending = sortable and choice_arg("order", ("asc", "desc"), "asc") == "desc"
+    sort_by = choice_arg(SORT_QUERY[0]) if sortable else "date_added"
+    descending = sortable and choice_arg(ORDER) == "desc"
     column = getattr(Contact, sort_by)
     query = Contact.matching(location, str_arg("query"))
     total = query.count()

@@ -55,11 +55,12 @@ def route(bp, method, rule, **meta):
     return decorator
 
 
-def param(name, kind, description="", max_length=255, minimum=None, maximum=None):
+def param(name, kind, description="", max_length=255, minimum=None, maximum=None, choices=()):
     """A query parameter or body field (the same Field the CRM's inputs use).
 
     Kind "number" is a whole number HighLevel's spec types as `number` (its
     clients may send `20.0`); "integer" one it types as integer or string.
-    Both are read by common.int_arg within `minimum`..`maximum`.
+    Both are read by common.int_arg within `minimum`..`maximum`; kind "choice"
+    by common.choice_arg, one of `choices` (the first is the default).
     """
-    return Field(name, "", kind, max_length, description, minimum, maximum)
+    return Field(name, "", kind, max_length, description, minimum, maximum, choices)

@@ -20,7 +20,8 @@ from .routes import param, route
 bp = Blueprint("v2", __name__, url_prefix="/v2")
 init_blueprint(bp)
 
-LOCATION_ID = param("locationId", "id", "the location acted for (required with an agency key)")
+LOCATION_ID = param("locationId", "id", "the location acted for: required with an agency key (else 422), "
+                                       "a location key's own when given")
 ON_LOCATION = (LOCATION_ID,)
 # HighLevel answers `succeded` (its spelling); typed clients read it, so both are sent.
 SUCCEEDED = {"succeeded": True, "succeded": True}
@@ -34,7 +35,7 @@ LOCATIONS_LIMIT = resources.limit_param(10, kind="integer")
 
 
 @route(bp, "POST", "/contacts/", summary="Create a contact", scope="contacts.write", kind=None,
-       body=(LOCATION_ID,) + inputs.CONTACT_FIELDS, required=("locationId",), response={"contact": "Contact"}, status=201)
+       body=(LOCATION_ID,) + inputs.CONTACT_FIELDS, response={"contact": "Contact"}, status=201)
 def create_contact():
     body = json_body()
     contact = crm.create_contact(acting_location(body), body)
@@ -42,7 +43,7 @@ def create_contact():
 
 
 @route(bp, "POST", "/contacts/upsert", summary="Create or update a contact (matched by email, then phone)",
-       scope="contacts.write", kind=None, body=(LOCATION_ID,) + inputs.CONTACT_FIELDS, required=("locationId",),
+       scope="contacts.write", kind=None, body=(LOCATION_ID,) + inputs.CONTACT_FIELDS,
        response={"new": "boolean", "contact": "Contact"})
 def upsert_contact():
     body = json_body()
@@ -58,7 +59,7 @@ def list_contacts():
 
 @route(bp, "POST", "/contacts/search", summary="Search contacts", scope="contacts.readonly", kind=None,
        body=(LOCATION_ID, param("query", "string", "text to find"), PAGE_LIMIT, resources.PAGE),
-       required=("locationId",), response={"contacts": ["Contact"], "total": "integer"})
+       response={"contacts": ["Contact"], "total": "integer"})
 def search_contacts():
     body = json_body()
     location = acting_location(body)
@@ -155,7 +156,7 @@ def list_links():
 
 
 @route(bp, "POST", "/links/", summary="Create a trigger link", scope="links.write", kind=None,
-       body=(LOCATION_ID,) + inputs.LINK_FIELDS, required=("locationId", "name", "redirectTo"),
+       body=(LOCATION_ID,) + inputs.LINK_FIELDS, required=("name", "redirectTo"),
        response={"link": "Link"}, status=201)
 def create_link():
     body = json_body()
@@ -185,7 +186,7 @@ def delete_link(linkId):
 
 @route(bp, "GET", "/locations/search", summary="Search the agency's locations", scope="locations.readonly",
        kind=AGENCY, query=(param("companyId", "string", "the agency's companyId"), LOCATIONS_SKIP,
-                           LOCATIONS_LIMIT, param("order", "string", "asc or desc"),
+                           LOCATIONS_LIMIT, resources.ORDER,
                            param("email", "email", "only locations with this email")),
        response={"locations": ["Location"]})
 def search_locations():
@@ -194,7 +195,7 @@ def search_locations():
     if company is not None and company != str(agency_id):
         raise not_found("Company")
     skip, limit = int_arg(LOCATIONS_SKIP, 0), int_arg(LOCATIONS_LIMIT, 10)
-    order = choice_arg("order", ("asc", "desc"), "asc")
+    order = choice_arg(resources.ORDER)
     email = inputs.clean(inputs.LOCATION_FIELDS, {"email": str_arg("email")}).get("email")
     rows = Location.of_agency(agency_id, email, descending=order == "desc").offset(skip).limit(limit)
     return {"locations": [shapes.location(row) for row in rows]}
@@ -209,15 +210,17 @@ def get_location(locationId):
 # --- a location's custom fields -------------------------------------------------------
 
 FIELDS_READ, FIELDS_WRITE = "locations/customFields.readonly", "locations/customFields.write"
+CUSTOM_FIELDS_MODEL = param("model", "choice", "all (default), contact or opportunity (Keyhouse has contact fields only)",
+                            choices=("all", "contact", "opportunity"))
 
 
 @route(bp, "GET", "/locations/<locationId>/customFields", summary="List a location's custom fields",
        scope=FIELDS_READ, kind=None,
-       query=(param("model", "string", "contact, opportunity or all (Keyhouse has contact fields only)"),),
+       query=(CUSTOM_FIELDS_MODEL,),
        response={"customFields": ["CustomField"]})
 def list_custom_fields(locationId):
     location = reachable_location(locationId)
-    if choice_arg("model", ("contact", "opportunity", "all"), "all") == "opportunity":
+    if choice_arg(CUSTOM_FIELDS_MODEL) == "opportunity":
         return {"customFields": []}
     return resources.custom_fields(location)
 

@@ -50,7 +50,7 @@ CONTACT_FIELDS = (
     Field("lastName", "last_name", "string", 100),
     Field("name", "name", "string", 201, "full name; split into firstName/lastName when those are not given"),
     Field("email", "email", "email", 254, "matched case-insensitively"),
-    Field("phone", "phone", "phone", 30, "digits, spaces, ()-./ and a leading +"),
+    Field("phone", "phone", "phone", 30, "at least one digit; digits, spaces, ()-./ and a leading +"),
     Field("companyName", "company_name", "string", 200),
     Field("address1", "address1", "string", 255),
     *PLACE_FIELDS,
@@ -90,7 +90,12 @@ DND = {
 MAX_TAGS = 100
 TAG_MAX_LENGTH = 100
 MAX_CUSTOM_FIELDS = 100
-PHONE_PATTERN = r"\+?[0-9 ().\-/]{3,30}"  # as typed; stored as digits with an optional leading +
+# The patterns below are Python and ECMA-262 regexes alike: the OpenAPI documents state them.
+# A phone as typed (at least one digit); stored as digits with an optional leading +.
+PHONE_PATTERN = r"\+?[ ().\-/]*[0-9][0-9 ().\-/]*"
+STORED_PHONE_PATTERN = r"\+?[0-9]{1,30}"
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+URL_PATTERN = r"[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#]\S*"
 
 # A location's custom field (HighLevel's CreateCustomFieldsDTO); dataType cannot change later.
 CUSTOM_FIELD_FIELDS = (
@@ -117,9 +122,9 @@ TASK_FIELDS = (
     Field("assignedTo", "assigned_to", "string", 100),
 )
 TASK_COMPLETED = (Field("completed", "completed", "boolean"),)
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL = re.compile(EMAIL_PATTERN)
 _PHONE = re.compile(PHONE_PATTERN)
-_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
+_URL = re.compile(URL_PATTERN)
 
 
 def has_nul(text):
@@ -132,10 +137,9 @@ def _string(field, value):
         raise ValueError(f"{field.name} must be a string")
     if has_nul(value):
         raise ValueError(f"{field.name} must not contain NUL characters")
-    value = value.strip()
-    if len(value) > field.max_length:
+    if len(value) > field.max_length:  # as sent, so that the documents' maxLength is exact
         raise ValueError(f"{field.name} must be at most {field.max_length} characters")
-    return value or None
+    return value.strip() or None
 
 
 def _email(field, value):
@@ -149,7 +153,7 @@ def _phone(field, value):
     value = _string(field, value)
     if value is None:
         return None
-    if not _PHONE.fullmatch(value) or not any(char.isdigit() for char in value):
+    if not _PHONE.fullmatch(value):
         raise ValueError(f"{field.name} must be a phone number")
     return ("+" if value.startswith("+") else "") + "".join(char for char in value if char.isdigit())
 

@@ -7,7 +7,8 @@ def iso(moment):
     """2026-11-29T07:04:32.000Z (naive UTC in, ISO 8601 with milliseconds out)."""
     if moment is None:
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat, not strftime("%Y"): glibc writes the year 102 as "102", not "0102"
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def _place(row):

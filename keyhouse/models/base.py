@@ -2,9 +2,10 @@
 
 import datetime
 import os
+import threading
 import time
 
-from peewee import SQL, DatabaseProxy, Model
+from peewee import SQL, DatabaseProxy, Model, OperationalError
 from playhouse.db_url import connect, parse, register_database
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
 
@@ -17,7 +18,7 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
 }
 
-POOL_DEFAULTS = {"size": 8, "recycle_seconds": 300, "wait_seconds": 10}
+POOL_DEFAULTS = {"size": 8, "recycle_seconds": 300, "wait_seconds": 10, "breaker_seconds": 5}
 
 
 def utcnow():
@@ -101,6 +102,52 @@ def _private_sqlite_file(url):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
+class Breaker:
+    """Fail fast while the database is unreachable: after a failed connection, new
+    connections are refused at once for `seconds` (per process); then one request
+    tries again (the others keep failing fast meanwhile) and a success closes it.
+
+    Requests that need the database then answer 503 at once (errors.database_unavailable)
+    instead of each waiting out the connect timeout of a hung server.
+    """
+
+    def __init__(self, seconds, clock=time.monotonic):
+        self.seconds = seconds
+        self.clock = clock
+        self.open_until = None  # None: closed
+        self._lock = threading.Lock()
+
+    def wrap(self, connect):
+        def guarded():
+            with self._lock:
+                now = self.clock()
+                if self.open_until is not None:
+                    if now < self.open_until:
+                        raise OperationalError(
+                            f"database unreachable: not trying again for {self.open_until - now:.0f} s (breaker open)"
+                        )
+                    self.open_until = now + self.seconds  # this request tries; the others still fail fast
+            try:
+                connection = connect()
+            except Exception:
+                with self._lock:
+                    self.open_until = self.clock() + self.seconds
+                raise
+            with self._lock:
+                self.open_until = None
+            return connection
+
+        return guarded
+
+
+def _with_breaker(database, seconds):
+    """`database` whose new connections go through a Breaker (database.breaker) when `seconds` > 0."""
+    database.breaker = Breaker(seconds)
+    if seconds > 0:
+        database._connect = database.breaker.wrap(database._connect)  # the pool calls it for each new connection
+    return database
+
+
 def open_database(url, pool=None):
     """A pool of peewee connections for `url` (sqlite:///path or postgresql://...).
 
@@ -108,7 +155,8 @@ def open_database(url, pool=None):
     process, each one replaced after `recycle_seconds`, a thread waiting up to
     `wait_seconds` for a free one. A connection is made on a thread's first
     query, not before, and `db.close()` hands it back to the pool; the PRAGMAs
-    of a SQLite connection run once, when it is made.
+    of a SQLite connection run once, when it is made. After a failed connection
+    the pool refuses new ones for `breaker_seconds` (Breaker).
     """
     pool = {**POOL_DEFAULTS, **(pool or {})}
     options = {
@@ -119,12 +167,13 @@ def open_database(url, pool=None):
     if url.startswith("sqlite:"):
         _private_sqlite_file(url)
         # A pooled connection serves one thread at a time, but not always the same one.
-        return connect(
+        return _with_breaker(connect(
             "sqlite+pool:" + url.removeprefix("sqlite:"), pragmas=SQLITE_PRAGMAS, check_same_thread=False, **options
-        )
+        ), pool["breaker_seconds"])
     for scheme in ("postgres:", "postgresql:"):
         if url.startswith(scheme):
-            return connect("keyhouse+postgresql:" + url.removeprefix(scheme), **_postgres_timeouts(url), **options)
+            return _with_breaker(connect("keyhouse+postgresql:" + url.removeprefix(scheme), **_postgres_timeouts(url),
+                                         **options), pool["breaker_seconds"])
     raise ValueError("only sqlite:/// and postgresql:// URLs are supported")
 
 

@@ -1,6 +1,8 @@
-"""Security headers on every response (HSTS over HTTPS), and the NUL check of dashboard input."""
+"""Security headers on every response (HSTS over HTTPS), the NUL check of dashboard input,
+and whole bodies only (a chunked body over the limit is a 413, never parsed cut)."""
 
 from flask import abort, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 # Scripts, styles, images and requests from this site only: no inline code, no eval.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -43,6 +45,22 @@ def refuse_nul_characters():
     values = list(request.args.values()) + (list(request.form.values()) if request.form else [])
     if any("\x00" in value for value in values):
         abort(400, "The request holds a NUL character, which no field accepts.")
+    return None
+
+
+def whole_body_or_413():
+    """A body sent without Content-Length (chunked) is read before anything parses it.
+
+    Werkzeug reads such a body only up to MAX_CONTENT_LENGTH and stops there
+    without a word: a form, a CSRF token or a JSON body would be parsed cut. Read
+    here (kept for request.form, get_data and json_body), a body that reaches the
+    limit is a 413 naming it, as one with a Content-Length over it is.
+    """
+    limit = request.max_content_length
+    if limit is None or request.content_length is not None or "Transfer-Encoding" not in request.headers:
+        return None
+    if len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge(f"The body is larger than the limit of {limit} bytes")
     return None
 
 

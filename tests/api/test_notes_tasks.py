@@ -94,3 +94,11 @@ def test_v2_duplicate_search(api, keys, crm_data, tenants):
     assert api("GET", "/v2/contacts/search/duplicate?email=alice@example.com", keys.south).get_json()["contact"]["id"] != alice["id"]
     bad = api("GET", "/v2/contacts/search/duplicate?email=not-an-email", keys.north)
     assert bad.status_code == 422 and bad.get_json()["message"].startswith("email")
+
+
+def test_a_due_date_before_the_year_1000_is_answered_with_four_year_digits(api, keys, crm_data):
+    """Found by the fuzzer: "0102-04-09T21:51:35Z" was answered "102-04-09T…", not an ISO 8601 date-time."""
+    contact = crm_data.north_contact.id
+    response = api("POST", f"/v2/contacts/{contact}/tasks", keys.north, body={"title": "Old", "dueDate": "0102-04-09T21:51:35Z"})
+    assert response.status_code == 201
+    assert response.get_json()["task"]["dueDate"] == "0102-04-09T21:51:35.000Z"

@@ -70,7 +70,8 @@ def test_documents_describe_scopes_and_kinds_from_the_route_table(client):
     document = client.get("/v2/openapi.json").get_json()
     operation = document["paths"]["/v2/contacts/"]["post"]
     assert operation["x-scope"] == "contacts.write"
-    assert "locationId" in operation["requestBody"]["content"]["application/json"]["schema"]["required"]
+    location_id = operation["requestBody"]["content"]["application/json"]["schema"]["properties"]["locationId"]
+    assert "required with an agency key" in location_id["description"]  # a location key may leave it out
     assert document["paths"]["/v2/locations/search"]["get"]["x-key-kinds"] == ["agency"]
     v1 = client.get("/v1/openapi.json").get_json()
     assert v1["paths"]["/v1/contacts/"]["get"]["x-key-kinds"] == ["location"]
@@ -143,3 +144,46 @@ def test_answers_of_the_new_routes_match_their_documented_schemas(api, client, k
     checked("GET", f"/v2/contacts/{contact}/tasks", "/v2/contacts/{contactId}/tasks")
     checked("POST", f"/v2/contacts/{created['id']}/tags", "/v2/contacts/{contactId}/tags", {"tags": ["a"]})
     checked("DELETE", f"{fields}/{field['id']}", "/v2/locations/{locationId}/customFields/{id}")
+
+
+def _schema_of(document, path, method, name):
+    operation = document["paths"][path][method]
+    found = next((p["schema"] for p in operation["parameters"] if p["name"] == name), None)
+    if found is None:
+        found = operation["requestBody"]["content"]["application/json"]["schema"]["properties"][name]
+    return found
+
+
+def test_the_documents_state_the_bounds_the_server_enforces(api, client, keys, crm_data):
+    """Issue 9, point 10: each bound the probe found missing is documented, and the server holds to it."""
+    from jsonschema import Draft202012Validator
+
+    v1 = client.get("/v1/openapi.json").get_json()
+    v2 = client.get("/v2/openapi.json").get_json()
+    limit = _schema_of(v2, "/v2/contacts/", "get", "limit")["anyOf"][0]
+    assert (limit["minimum"], limit["maximum"]) == (1, 100)
+    assert api("GET", "/v2/contacts/?limit=0", keys.north).status_code == 422
+    assert api("GET", "/v2/contacts/?limit=100", keys.north).status_code == 200
+    assert api("GET", "/v2/contacts/?limit=", keys.north).status_code == 200  # empty: not given, as documented
+    assert _schema_of(v2, "/v2/contacts/", "get", "locationId")["pattern"] == "^(?:[A-Za-z0-9]{20})?$"
+    assert _schema_of(v1, "/v1/contacts/", "get", "sortBy")["anyOf"][0]["enum"] == ["date_added", "date_updated"]
+    assert api("GET", "/v1/contacts/?sortBy=name", keys.north).status_code == 422
+    page = _schema_of(v2, "/v2/contacts/search", "post", "page")
+    assert (page["minimum"], page["maximum"]) == (1, 10**6)
+
+    # maxLength counts the value as sent (before trimming), so the documented bound is exact
+    first_name = _schema_of(v2, "/v2/contacts/", "post", "firstName")
+    assert first_name["maxLength"] == 100 and first_name["type"] == ["string", "null"]
+    assert api("POST", "/v2/contacts/", keys.north, body={"firstName": "x" * 100 + " "}).status_code == 422
+    assert api("POST", "/v2/contacts/", keys.north, body={"firstName": " " + "x" * 99}).status_code == 201
+
+    # answers satisfy their own patterns: a phone typed "(3 9)" is answered "39"; a Unicode email as stored
+    contact = v2["components"]["schemas"]["Contact"]
+    answered = api("POST", "/v2/contacts/", keys.north, body={"phone": "(3 9)", "email": "Zoë@Exämple.com"})
+    assert answered.status_code == 201
+    body = answered.get_json()["contact"]
+    assert (body["phone"], body["email"]) == ("39", "zoë@exämple.com")
+    Draft202012Validator({**contact, "components": v2["components"]},
+                         format_checker=Draft202012Validator.FORMAT_CHECKER).validate(body)
+    phone = _schema_of(v2, "/v2/contacts/", "post", "phone")
+    assert re.fullmatch(phone["pattern"][1:-1], "(3 9)") and not re.fullmatch(phone["pattern"][1:-1], "call me")
