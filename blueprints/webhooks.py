@@ -5,7 +5,6 @@ outside their reach). A signing secret is shown once, in the answer that made or
 rolled it; the delivery log shows status and response time, and "Resend".
 """
 
-import math
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -20,11 +19,13 @@ from keyhouse.models.outbound import URL_MAX
 from keyhouse.outbound import webhooks
 from keyhouse.outbound.events import EVENT_TYPES
 from keyhouse.web.htmx import render, toast, wants_fragment
-from keyhouse.web.params import client_ip, small_int
+from keyhouse.web.paging import Pager
+from keyhouse.web.params import client_ip
 
 bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
 
 PAGE_SIZE = 25
+DELIVERY_ORDER = [(None, (WebhookDelivery.id,))]  # newest first (keyhouse.web.paging)
 ALL_LOCATIONS = 0  # the location choice that means "every location and the agency keys"
 
 
@@ -106,10 +107,8 @@ def show(endpoint_id):
 def _page(endpoint, status=200, reveal=False):
     """The endpoint's page (its delivery log alone for htmx)."""
     query = WebhookDelivery.select().where(WebhookDelivery.endpoint == endpoint.id)
-    total = query.count()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, small_int(request.args.get("page")) or 1), pages)
-    deliveries = list(query.order_by(WebhookDelivery.id.desc()).paginate(page, PAGE_SIZE))
+    page = Pager(query, DELIVERY_ORDER, PAGE_SIZE).page()
+    deliveries = list(page.rows)
     attempts = {}
     if deliveries:
         for attempt in (WebhookAttempt.select()
@@ -117,7 +116,8 @@ def _page(endpoint, status=200, reveal=False):
                         .order_by(WebhookAttempt.id)):
             attempts.setdefault(attempt.delivery_id, []).append(attempt)
     return render("webhooks/show.html", "webhooks/_deliveries.html", status=status, endpoint=endpoint,
-                  deliveries=deliveries, attempts=attempts, page=page, pages=pages, total=total, reveal=reveal,
+                  deliveries=deliveries, attempts=attempts, page=page, reveal=reveal,
+                  page_url=lambda params: url_for("webhooks.show", endpoint_id=endpoint.id, **params),
                   location_name=endpoint.location.name if endpoint.location_id else None)
 
 

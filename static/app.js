@@ -317,12 +317,22 @@
       if (next) { next.setAttribute("tabindex", "-1"); next.focus(); }
       return;
     }
+    if (target && target.id === "panel") { bringPanelIntoView(target); return; }
     if (!target || !target.id || !/^key-\d+$/.test(target.id)) return;
     var row = document.getElementById(target.id);
     if (!row) return;
     var focusable = row.querySelector("input:not([type=hidden]), .actions a, .actions button");
     if (focusable) focusable.focus();
   });
+
+  // What opens in the panel above the lists (a form, the bulk confirmation) comes into
+  // view with the focus on it, wherever on the page the link that opened it was.
+  function bringPanelIntoView(panel) {
+    if (!panel.firstElementChild || panel.querySelector("dialog[open]")) return;  // the reveal dialog focuses itself
+    panel.scrollIntoView({ block: "start" });
+    var first = panel.querySelector("[autofocus]") || panel.querySelector("h1, h2, h3") || panel.firstElementChild;
+    if (first !== document.activeElement) focusElement(first);
+  }
 
   // ---------------------------------------------------------------- small helpers
   // Live character counts: <input data-count-max="100" aria-describedby="...-count">.

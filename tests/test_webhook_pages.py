@@ -129,3 +129,19 @@ def test_each_user_saves_their_own_email_choices(client, auth, tenants):
     with db.connection_context():
         chosen = {c.event: c.enabled for c in EmailChoice.select().where(EmailChoice.user == tenants.location_user.id)}
     assert chosen == {"warning_15": False, "warning_7": True, "warning_1": False, "deleted": False}
+
+
+def test_the_delivery_log_pages_newest_first(client, auth, tenants, app):
+    with app.app_context(), db.connection_context():
+        endpoint = WebhookEndpoint.create(agency=tenants.acme, url="https://x.example/h", events="key.created",
+                                          secret="whsec_AAAA")
+        WebhookDelivery.insert_many([
+            {"endpoint": endpoint.id, "msg_id": f"msg_{n:03d}", "event_type": "key.created", "payload": "{}"}
+            for n in range(30)
+        ]).execute()
+    auth.login("admin@acme.test")
+    first = client.get(f"/settings/webhooks/{endpoint.id}").get_data(as_text=True)
+    assert first.count("msg_0") == 25 and "msg_029" in first and "msg_004" not in first
+    older = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    rest = client.get(older).get_data(as_text=True)
+    assert rest.count("msg_0") == 5 and "msg_004" in rest and "msg_029" not in rest

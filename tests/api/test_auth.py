@@ -240,6 +240,15 @@ def test_failures_are_logged_without_the_key(api, keys, crm_data, caplog):
         assert secret[4:-4] not in caplog.text  # not even partially (beyond the hint's first and last four)
 
 
+def test_a_401_carries_the_bearer_challenge(api, keys, crm_data):
+    # RFC 6750: no key at all gets the bare challenge; a key that was sent, invalid_token.
+    assert api("GET", "/v1/contacts/", None).headers["WWW-Authenticate"] == 'Bearer realm="Keyhouse"'
+    for token in ("nope", keys.deactivated, tokens.generate("agency")):
+        answer = api("GET", "/v1/contacts/", token)
+        assert answer.status_code == 401
+        assert answer.headers["WWW-Authenticate"] == 'Bearer realm="Keyhouse", error="invalid_token"'
+
+
 def test_a_malformed_key_gets_the_request_line_only(api, caplog):
     # A malformed token cannot match a key: no warning of its own, so junk traffic
     # costs one log line per request, the request line with its 401.

@@ -65,18 +65,25 @@ def test_editing_the_ip_allowlist(page, sign_in, tenants):
 
 def test_bulk_deactivate(page, sign_in, tenants):
     with db.connection_context():
-        for name in ("Zap one", "Zap two"):
+        for name in ("Zap one", "Zap two", *(f"Filler {n:02d}" for n in range(30))):  # the bulk bar far below the panel
             apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name=name)
         apikeys.create(agency_id=tenants.acme.id, location_id=tenants.south.id, name="South only")
     sign_in("staff@acme.test")  # manages North, sees South
     mark_page(page)
     location_keys = page.locator("#location-keys")
-    location_keys.get_by_label("Select all on this page").check()
-    expect(row(page, "Zap one").get_by_role("checkbox")).to_be_checked()
+    select_all = location_keys.get_by_label("Select all on this page")
+    select_all.check()
+    expect(row(page, "Filler 07").get_by_role("checkbox")).to_be_checked()
+    select_all.uncheck()
+    expect(row(page, "Filler 07").get_by_role("checkbox")).not_to_be_checked()
+    row(page, "Zap one").get_by_role("checkbox").check()
+    row(page, "Zap two").get_by_role("checkbox").check()
     expect(row(page, "South only").get_by_role("checkbox")).to_have_count(0)  # not the user's to change
     location_keys.get_by_label("With the selected location keys").select_option(label="Deactivate")
     location_keys.get_by_role("button", name="Review selected").click()
     confirm = page.locator("#bulk-confirm")
+    expect(confirm).to_be_in_viewport()  # opened above the lists, brought into view
+    expect(confirm.locator(":focus")).to_have_count(1)
     expect(confirm.get_by_test_id("bulk-keys")).to_contain_text("Zap one")
     expect(confirm.get_by_test_id("bulk-keys")).to_contain_text("Zap two")
     confirm.get_by_role("button", name="Deactivate 2 keys").click()

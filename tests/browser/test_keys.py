@@ -73,6 +73,7 @@ def test_admin_creates_copies_and_manages_keys(page, sign_in, tenants):
     marketing.get_by_role("button", name="Deactivate").click()
     confirm = page.get_by_role("dialog", name="Deactivate “Marketing (HubSpot)”?")
     expect(confirm).to_contain_text("get 401 from now on")
+    expect(confirm.locator("#confirm-typed")).to_be_hidden()  # no name to type for a deactivation
     confirm.get_by_role("button", name="Deactivate").click()
     expect(marketing.locator(".status")).to_contain_text("Deactivated")
     marketing.get_by_role("button", name="Reactivate").click()
