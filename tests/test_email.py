@@ -52,7 +52,7 @@ def test_the_first_warning_and_the_deletion_are_mailed_to_the_bells_recipients_o
     recipients = ["admin@acme.test", "north.admin@acme.test", "staff@acme.test"]
 
     sweep_on(day(75))
-    assert inbox(smtp) == [(who, "Keyhouse: 15 day(s) before “Zapier sync” is deleted") for who in recipients]
+    assert inbox(smtp) == [(who, "Keyhouse: “Zapier sync” is deleted in 15 days unless used") for who in recipients]
     message = smtp[1][0]["message"]
     body = message.get_content()
     assert "Zapier sync" in body and "North Clinic" in body and "Last caller: never used" in body
@@ -61,7 +61,7 @@ def test_the_first_warning_and_the_deletion_are_mailed_to_the_bells_recipients_o
 
     smtp[1].clear()
     sweep_on(day(83))
-    assert inbox(smtp) == [("staff@acme.test", "Keyhouse: 7 day(s) before “Zapier sync” is deleted")]
+    assert inbox(smtp) == [("staff@acme.test", "Keyhouse: “Zapier sync” is deleted in 7 days unless used")]
 
     smtp[1].clear()
     sweep_on(day(89))
@@ -96,7 +96,7 @@ def test_an_smtp_failure_is_retried_later_and_sent_once(app, tenants, settings, 
     scheduled.remove(job_id)
     queue(app).enqueue_job(queue(app).fetch_job(job_id))  # due: as RQ's scheduler would
     run_jobs()
-    assert inbox(smtp) == [("admin@acme.test", "Keyhouse: 15 day(s) before “Agency sync” is deleted")]
+    assert inbox(smtp) == [("admin@acme.test", "Keyhouse: “Agency sync” is deleted in 15 days unless used")]
     with db.connection_context():
         assert EmailDelivery.get().status == EmailDelivery.SENT
 
@@ -139,3 +139,12 @@ def test_starttls_checks_the_servers_certificate(app, tenants, sweep_on, tmp_pat
         with db.connection_context():
             delivery = EmailDelivery.get()
         assert delivery.status == EmailDelivery.PENDING and "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+
+
+def test_a_late_warning_says_the_days_really_left(app, tenants, smtp, sweep_on):
+    # A sweep that first looks at the key with 10 days left sends the 15-day warning;
+    # its subject says what is left, as the bell's message does.
+    with app.app_context(), db.connection_context():
+        aged_key("Late sync", agency=tenants.acme, location=tenants.north, actor=tenants.location_admin)
+    sweep_on(day(80))
+    assert {subject for _, subject in inbox(smtp)} == {"Keyhouse: “Late sync” is deleted in 10 days unless used"}

@@ -78,11 +78,19 @@ def key_link(key):
 
 
 SUBJECTS = {
-    Notification.WARNING: "Keyhouse: {days} day(s) before “{name}” is deleted",
-    Notification.EXPIRY_WARNING: "Keyhouse: “{name}” expires in {days} day(s)",
+    Notification.WARNING: "Keyhouse: “{name}” is deleted {when} unless used",
+    Notification.EXPIRY_WARNING: "Keyhouse: “{name}” expires {when}",
     Notification.DELETED: "Keyhouse: “{name}” was deleted",
     LEAK_REPORTED: "Keyhouse: “{name}” was reported as leaked",
 }
+
+
+def _when(key, notification):
+    """"in 10 days", "tomorrow", "today": the days left when the warning was written (a late
+    sweep sends the 15-day warning with fewer left), else the warning's own threshold."""
+    days = lifecycle.rule().days_until_deletion(key, notification.created_at)
+    days = notification.threshold_days if days is None else days
+    return {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
 
 
 def compose(notification):
@@ -91,7 +99,7 @@ def compose(notification):
     config = current_app.config
     message = email.message.EmailMessage()
     template = SUBJECTS.get(notification.kind, "Keyhouse: about “{name}”")
-    message["Subject"] = template.format(days=notification.threshold_days, name=key.name)
+    message["Subject"] = template.format(when=_when(key, notification), name=key.name)
     message["From"] = config["SMTP_FROM"]
     message["To"] = notification.user.email
     message["Date"] = email.utils.format_datetime(notification.created_at.replace(tzinfo=datetime.UTC))
