@@ -241,3 +241,19 @@ def test_times_show_in_the_viewers_zone_with_utc_in_the_tooltip(browser, live_se
     shown = when.inner_text()
     assert shown != utc_text and "UTC" not in shown  # Tokyo is 9 hours ahead: the viewer's own time
     context.close()
+
+
+@BOTH
+def test_both_lists_fit_the_screen_with_every_action_in_view(page, sign_in, tenants):
+    rolled, _ = apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="Website booking widget")
+    apikeys.roll(rolled, "24h")
+    apikeys.create(agency_id=tenants.acme.id, location_id=tenants.north.id, name="Nightly export to the data warehouse")
+    apikeys.create(agency_id=tenants.acme.id, name="Agency-wide reporting script")
+    sign_in("admin@acme.test")
+    expect(page.locator("#location-keys tr.key-row")).to_have_count(3)
+    assert no_sideways_scroll(page)
+    width = page.viewport_size["width"]
+    for link in page.locator("tr.key-row .actions a, tr.key-row .actions button").all():
+        if link.is_visible():
+            box = link.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (link.inner_text(), box)
