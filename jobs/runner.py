@@ -62,15 +62,41 @@ def run_worker(app, burst=False):
             time.sleep(1)
 
 
-def run_cron(app):
-    """RQ's cron scheduler with jobs/cron.py (it only enqueues), restarted after each Redis outage."""
+def _cron_scheduler_class():
     from rq.cron import CronScheduler
 
+    class StoppableCronScheduler(CronScheduler):
+        """RQ's cron scheduler, which also notes a stop signal and looks at the note once a second.
+
+        RQ's handler raises StopRequested where the signal lands; landing inside a Redis call
+        it can be lost (seen: a SIGTERM after a Redis restart left cron asleep), so the loop
+        checks the note on each turn and never sleeps longer than a second before it does.
+        """
+
+        stopping = False
+
+        def _request_stop(self, signum, frame):
+            StoppableCronScheduler.stopping = True
+            super()._request_stop(signum, frame)
+
+        def calculate_sleep_interval(self):
+            if StoppableCronScheduler.stopping:
+                raise StopRequested()
+            return min(super().calculate_sleep_interval(), 1.0)
+
+    return StoppableCronScheduler
+
+
+def run_cron(app):
+    """RQ's cron scheduler with jobs/cron.py (it only enqueues), restarted after each Redis outage."""
+    scheduler_class = _cron_scheduler_class()
     redis = app.extensions["redis"]
     while True:
         try:
             wait_for_redis(redis, "cron")
-            scheduler = CronScheduler(connection=redis)
+            if scheduler_class.stopping:
+                return
+            scheduler = scheduler_class(connection=redis)
             scheduler.load_config_from_file("jobs.cron")
             scheduler.start()
             return  # start() returns when a stop was asked for
