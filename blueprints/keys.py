@@ -21,7 +21,7 @@ from blueprints.notifications import pending_banner_context
 from keyhouse.keys import allowlist, apikeys, bulk, expiry, lifecycle, tokens, usage
 from keyhouse.keys import identify as identifying
 from keyhouse.keys.scopes import DEFAULT_SCOPES, KIND_SCOPES, LABELS
-from keyhouse.models import Agency, ApiKey, KeyStatus, utcnow
+from keyhouse.models import ApiKey, KeyStatus, utcnow
 from keyhouse.models.keys import NAME_MAX
 from keyhouse.web.htmx import render, toast, trigger, wants_fragment
 from keyhouse.web.layout import current_location
@@ -62,33 +62,15 @@ class Row:
     now: datetime.datetime
     inactivity_days: int
     radius: usage.Radius  # what stopping the key breaks (its confirmations say it)
-    requests: int | None = None  # requests in the last usage.DAYS_SHOWN days (rolled up)
+    requests: int  # requests in the last usage.DAYS_SHOWN days (rolled up)
     cut_over: usage.CutOver | None = None  # a rolled key in its grace period: who still calls it
     ends_by: str = "inactivity"  # which end `days_left` counts down to: "inactivity" or "expiry"
     linked: bool = False  # the key a link pointed at: its row is marked and scrolled to
 
 
-def row_of(key, managed=None, now=None, linked=False, radius=None, requests=None):
-    """The Row of `key` for the signed-in user; for many keys pass `managed` (managed_location_ids)
-    and their `radius` and `requests` (usage.blast_radius, usage.requests_since)."""
-    now = now or utcnow()
-    rule = lifecycle.rule()
-    if radius is None:
-        radius = usage.blast_radius([key], now, rule.inactivity_days)[key.id]
-    if requests is None:
-        requests = usage.requests_since([key.id], _usage_since(now)).get(key.id, 0)
-    return Row(
-        key=key,
-        can_manage=permissions.manages_key(current_user, key, managed),
-        days_left=rule.days_until_deletion(key, now),
-        now=now,
-        inactivity_days=rule.inactivity_days,
-        radius=radius,
-        requests=requests,
-        cut_over=usage.cut_over(key, now) if key.expires_at else None,
-        ends_by="expiry" if rule.expiry_governs(key) else "inactivity",
-        linked=linked,
-    )
+def row_of(key, managed=None, now=None, linked=False, requests=None):
+    """The Row of one key for the signed-in user (see _rows)."""
+    return _rows([key], managed, now or utcnow(), key.id if linked else None, requests)[0]
 
 
 def _usage_since(now):
@@ -96,13 +78,31 @@ def _usage_since(now):
     return now.date() - datetime.timedelta(days=usage.DAYS_SHOWN - 1)
 
 
-def _rows(keys, managed, now, linked_id=None):
-    """Rows of many keys: their blast radius and usage in two queries for all of them."""
+def _rows(keys, managed, now, linked_id=None, requests=None):
+    """The Rows of `keys` for the signed-in user (`managed`: managed_location_ids, or None to look
+    it up per key): their blast radius, usage and cut-overs in a few queries for all of them.
+    `requests` ({key id: count}) when the caller has read the usage already."""
     keys = list(keys)
-    radii = usage.blast_radius(keys, now, lifecycle.rule().inactivity_days)
-    requests = usage.requests_since([key.id for key in keys], _usage_since(now))
-    return [row_of(key, managed, now, linked=key.id == linked_id, radius=radii[key.id],
-                   requests=requests.get(key.id, 0)) for key in keys]
+    rule = lifecycle.rule()
+    radii = usage.blast_radius(keys, now, rule.inactivity_days)
+    if requests is None:
+        requests = usage.requests_since([key.id for key in keys], _usage_since(now))
+    cut_overs = usage.cut_overs(keys, now)
+    return [
+        Row(
+            key=key,
+            can_manage=permissions.manages_key(current_user, key, managed),
+            days_left=rule.days_until_deletion(key, now),
+            now=now,
+            inactivity_days=rule.inactivity_days,
+            radius=radii[key.id],
+            requests=requests.get(key.id, 0),
+            cut_over=cut_overs.get(key.id),
+            ends_by="expiry" if rule.expiry_governs(key) else "inactivity",
+            linked=key.id == linked_id,
+        )
+        for key in keys
+    ]
 
 
 def _key_or_404(key_id, manage=True):
@@ -243,7 +243,7 @@ def _key_form(kind):
     form.kind.data = kind
     form.location.choices = [(loc.id, loc.name) for loc in locations]
     form.scopes.choices = [(scope, LABELS[scope]) for scope in KIND_SCOPES[kind]]
-    max_days = _lifetime_policy()
+    max_days = expiry.max_days(current_user.agency_id)
     form.expiry.choices = expiry.allowed_choices(max_days)
     form.expiry.description = (f"Your agency allows new keys to live at most {max_days} days." if max_days
                                else "The key stops working on this date and is deleted; you are warned before.")
@@ -254,10 +254,6 @@ def _key_form(kind):
         if view is not None and any(loc.id == view.id for loc in locations):
             form.location.data = view.id
     return form
-
-
-def _lifetime_policy():
-    return Agency.select(Agency.max_key_lifetime_days).where(Agency.id == current_user.agency_id).scalar()
 
 
 def _form_response(form, status=200):
@@ -383,11 +379,13 @@ def roll_in_row(key_id):
 def _roll_form(key, error=None, status=200, template="keys/_roll_form.html", page=PANEL_PAGE):
     """The roll form (in the panel or in place of the row), with what rolling breaks."""
     return render(page, template, status=status, key=key, choices=GRACE_CHOICES, default=DEFAULT_GRACE, error=error,
-                  radius=_radius(key), now=utcnow())
+                  **_radius(key))
 
 
 def _radius(key):
-    return usage.blast_radius([key], utcnow(), lifecycle.rule().inactivity_days)[key.id]
+    """What the confirmations of `key` need to say what stopping it breaks: its radius, and now."""
+    now = utcnow()
+    return {"radius": usage.blast_radius([key], now, lifecycle.rule().inactivity_days)[key.id], "now": now}
 
 
 def _rollable_or_404(key_id):
@@ -402,7 +400,7 @@ def _rollable_or_404(key_id):
 def delete(key_id):
     key = _key_or_404(key_id)
     if request.method == "GET":  # the confirmation step for browsers without htmx
-        return render(PANEL_PAGE, "keys/_delete_confirm.html", key=key, radius=_radius(key), now=utcnow())
+        return render(PANEL_PAGE, "keys/_delete_confirm.html", key=key, **_radius(key))
     if not apikeys.delete(key, actor=current_user, ip=client_ip()):
         abort(404)  # deleted meanwhile
     return _done("", f"Deleted “{key.name}”. Requests with it now get 401.")
@@ -423,10 +421,11 @@ def _key_page(key, fragment=KEY_PAGE, status=200, **extra):
     """The key's page (or one of its sections, `fragment`, for htmx)."""
     now = utcnow()
     series = usage.daily(key, now.date())
+    totals = usage.totals(series)
     if key.is_live:
         extra = {"ends": _ends(key), "allowlist_text": "\n".join(allowlist.entries(key.allowed_ips)), **extra}
-    return render(KEY_PAGE, fragment, status=status, row=row_of(key, now=now), key=key, series=series,
-                  totals=usage.totals(series), callers=usage.top_callers(key), **extra)
+    return render(KEY_PAGE, fragment, status=status, row=row_of(key, now=now, requests={key.id: totals.total}),
+                  key=key, series=series, totals=totals, callers=usage.top_callers(key), **extra)
 
 
 @bp.route("/<int(max=2147483647):key_id>/page")
@@ -568,9 +567,7 @@ def rules(key_id):
 
 
 def _policy(value=None, error=None, status=200):
-    if not permissions.manages_agency_keys(current_user):
-        abort(404)
-    current = _lifetime_policy()
+    current = expiry.max_days(current_user.agency_id)
     return render(PANEL_PAGE, "keys/_policy.html", status=status, current=current,
                   value=("" if current is None else str(current)) if value is None else value,
                   error=error, max_days=expiry.MAX_POLICY_DAYS)
@@ -578,20 +575,18 @@ def _policy(value=None, error=None, status=200):
 
 @bp.route("/policy", methods=["GET", "POST"])
 def policy():
-    """The agency's longest lifetime for new keys (agency admins)."""
+    """The agency's longest lifetime for new keys (agency admins; 404 for anyone else)."""
+    if not permissions.manages_agency_keys(current_user):
+        abort(404)
     if request.method == "GET":
         return _policy()
-    _policy()  # 404 for anyone but an agency admin
     value = request.form.get("max_days", "")
     try:
         days = expiry.set_policy(current_user.agency_id, value, actor=current_user, ip=client_ip())
     except ValueError as problem:
         return _policy(value, str(problem), 422)
     message = f"New keys must now expire within {days} days." if days else "New keys may now be created without an expiry date."
-    if not wants_fragment():
-        flash(message, "success")
-        return redirect(url_for("keys.index"), code=303)
-    return toast(_policy(), message)
+    return _done(_policy(), message)
 
 
 # ---------------------------------------------------------------- bulk actions on the lists

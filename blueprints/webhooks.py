@@ -6,7 +6,7 @@ rolled it; the delivery log shows status and response time, and "Resend".
 """
 
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -55,11 +55,7 @@ def _form():
 
 
 def _endpoint_or_404(endpoint_id):
-    endpoint = WebhookEndpoint.get_or_none(
-        (WebhookEndpoint.id == endpoint_id)
-        & (WebhookEndpoint.agency == current_user.agency_id)
-        & WebhookEndpoint.deleted_at.is_null()
-    )
+    endpoint = webhooks.endpoints_of(current_user.agency_id).where(WebhookEndpoint.id == endpoint_id).first()
     if endpoint is None:
         abort(404)
     return endpoint

@@ -20,11 +20,10 @@ import datetime
 import json
 import logging
 import secrets
+import smtplib
 
-from flask import current_app
 from redis.exceptions import RedisError
 
-from keyhouse.keys import lifecycle
 from keyhouse.models import (
     ApiKey,
     AuditEvent,
@@ -80,17 +79,9 @@ def dispatch(event_id, looks=0):
 
 
 def _endpoints_for(event, key):
-    query = WebhookEndpoint.select().where(
-        (WebhookEndpoint.agency == event.agency_id)
-        & WebhookEndpoint.enabled
-        & WebhookEndpoint.deleted_at.is_null()
-    )
-    if key.location_id is None:
-        query = query.where(WebhookEndpoint.location.is_null())
-    else:
-        query = query.where(WebhookEndpoint.location.is_null() | (WebhookEndpoint.location == key.location_id))
     event_type = events.WEBHOOK_EVENTS[event.action]
-    return [endpoint for endpoint in query if event_type in endpoint.event_list]
+    query = WebhookEndpoint.listening(event.agency_id, key.location_id, event_type)
+    return [endpoint for endpoint in query if event_type in endpoint.event_list]  # the exact type, not a substring
 
 
 def _create_webhook_deliveries(event, key):
@@ -134,11 +125,9 @@ def _create_email_deliveries(event, key):
             & User.is_member
         )
     )
-    rows = [
-        {"notification": n.id, "user": n.user_id}
-        for n in notifications
-        if email.wants(n.user, email.event_of(n))
-    ]
+    notifications = list(notifications)
+    wanted = email.wanted(notifications) if notifications else set()
+    rows = [{"notification": n.id, "user": n.user_id} for n in notifications if n.id in wanted]
     if rows:
         EmailDelivery.insert_many(rows).on_conflict_ignore().execute()
     return list(
@@ -226,7 +215,7 @@ def resend(delivery_id):
     )
     if updated:
         try:
-            queue(current_app).enqueue(deliver, delivery_id, delivery.attempts, manual=True,
+            queue().enqueue(deliver, delivery_id, delivery.attempts, manual=True,
                                        job_id=_job_id(deliver, delivery_id, delivery.attempts))
         except (RedisError, OSError) as error:  # it is pending and due: the catch-up sends it
             log.warning("resend of delivery %s: not enqueued (%s)", delivery_id, type(error).__name__)
@@ -247,7 +236,7 @@ def send_email(delivery_id, attempt):
             return
         try:
             email.send(email.compose(notification))
-        except (OSError, email.smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPException) as error:
             message = f"{type(error).__name__}: {error}"[:300]
             retry_at = _later(send_email, delivery_id, attempt, EMAIL_RETRY_DELAYS, now)
             EmailDelivery.update(

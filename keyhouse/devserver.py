@@ -149,6 +149,8 @@ def run(host, port):
     env.setdefault("SESSION_COOKIE_SECURE", "false")  # served over plain http on this machine
     env.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")  # so a receiver on this machine can be tried
     env.setdefault("PUBLIC_URL", f"http://{host}:{port}")  # the links in e-mail
+    if not _port_free(host, port):
+        raise click.ClickException(f"port {port} on {host} is in use: set PORT (or --port) to a free one")
     catcher = None
     if not settings["SMTP_HOST"]:  # e-mail goes to a local catcher, shown at /dev/mail
         from keyhouse.outbound import devmail
@@ -158,13 +160,12 @@ def run(host, port):
         env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port), SMTP_TLS="none", DEV_MAIL_DIR=mail_dir)
     os.environ.update(env)
 
-    if not _port_free(host, port):
-        raise click.ClickException(f"port {port} on {host} is in use: set PORT (or --port) to a free one")
-
     try:
         app = create_app()
         check_database(app.config["DATABASE_URL"])
     except (config.ConfigError, StartupError) as error:
+        if catcher is not None:
+            catcher.stop()
         raise click.ClickException(str(error)) from None
     with db.connection_context():
         for line in upgrade():

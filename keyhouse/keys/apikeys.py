@@ -12,7 +12,7 @@ from peewee import Case, IntegrityError, Node
 from keyhouse import audit
 from keyhouse.keys import allowlist, expiry, lifecycle, tokens
 from keyhouse.keys.scopes import DEFAULT_SCOPES, KIND_SCOPES, SELF_ROLL
-from keyhouse.models import Agency, ApiKey, KeyStatus, Notification, db, utcnow
+from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
 from keyhouse.models.keys import NAME_MAX, USER_AGENT_MAX
 from keyhouse.models.lookup import Lookup
 from keyhouse.problems import Problem
@@ -86,8 +86,7 @@ def create(*, agency_id, location_id=None, name, scopes=None, valid_until=None, 
     now = now or utcnow()
     if valid_until is not None and valid_until <= now:
         raise KeyProblem("Choose an expiry in the future.", "expiry")
-    max_days = Agency.select(Agency.max_key_lifetime_days).where(Agency.id == agency_id).scalar()
-    problem = expiry.policy_problem(valid_until, max_days, now)
+    problem = expiry.policy_problem(valid_until, expiry.max_days(agency_id), now)
     if problem:
         raise KeyProblem(problem, "expiry")
     plaintext = tokens.generate(kind)
@@ -249,6 +248,13 @@ def deactivate(key, *, actor=None, ip=None):
     return _set_status(key, KeyStatus.INACTIVE, "deactivate", KeyStatus.ACTIVE, actor, ip, deactivated_at=utcnow())
 
 
+def deactivate_if_active(key, action, *, ip=None, detail="", now=None):
+    """Deactivate `key` if it is still active, recording `action` (e.g. "leak_report"); returns
+    whether it changed the key (a key deactivated or deleted meanwhile is left as it is)."""
+    fields = {"status": KeyStatus.INACTIVE, "deactivated_at": now or utcnow()}
+    return _change(key, action, ApiKey.status == KeyStatus.ACTIVE, fields, ip=ip, detail=detail)
+
+
 def reactivate(key, *, actor=None, ip=None):
     if key.status != KeyStatus.INACTIVE:
         raise KeyProblem("Only a deactivated key can be reactivated.")
@@ -316,7 +322,7 @@ def roll(key, grace="none", *, actor=None, ip=None, action="roll"):
             raise KeyProblem("This key was rolled or deleted meanwhile. Reload the page to see it as it is now.")
         current = ApiKey.get_by_id(key.id)
         by_itself = isinstance(actor, ApiKey)
-        new = ApiKey.create(
+        new = ApiKey(
             agency=current.agency_id,
             location=current.location_id,
             kind=current.kind,
@@ -333,9 +339,9 @@ def roll(key, grace="none", *, actor=None, ip=None, action="roll"):
             created_at=now,
             activity_at=now,
         )
+        new.sweep_at = _first_look(new, now)
+        new.save(force_insert=True)
         ApiKey.update(replaced_by=new.id).where(ApiKey.id == key.id).execute()
-        if new.valid_until is not None:
-            ApiKey.update(sweep_at=_first_look(new, now)).where(ApiKey.id == new.id).execute()
         detail = "old key deleted at once" if period is None else f"old key works until {old_fields['expires_at']:%Y-%m-%d %H:%M} UTC"
         audit.record(action, agency_id=key.agency_id, key=key, actor=actor, ip=ip, detail=detail)
         audit.record("create", agency_id=key.agency_id, key=new, actor=actor, ip=ip, detail=f"{new.name} (roll)")

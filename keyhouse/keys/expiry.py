@@ -69,6 +69,11 @@ def clean_policy(text):
     return int(text)
 
 
+def max_days(agency_id):
+    """The agency's longest lifetime for new keys, in days (None: no limit)."""
+    return Agency.select(Agency.max_key_lifetime_days).where(Agency.id == agency_id).scalar()
+
+
 def allowed_choices(max_days):
     """The create form's choices under a policy: those within it (a date is checked when given)."""
     return [

@@ -11,8 +11,7 @@ tells the key's recipients in the bell; e-mail and webhooks follow the audit
 event. Keys already deactivated or deleted are left as they are.
 """
 
-from keyhouse import audit
-from keyhouse.keys import lifecycle, tokens
+from keyhouse.keys import apikeys, lifecycle, tokens
 from keyhouse.models import ApiKey, KeyStatus, Notification, db, utcnow
 
 MAX_TOKENS = 1000  # per report
@@ -51,20 +50,8 @@ def deactivate(key, ip=None, now=None):
     now = now or utcnow()
     users = lifecycle.recipients(key)
     with db.atomic():
-        changed = (
-            ApiKey.update(status=KeyStatus.INACTIVE, deactivated_at=now)
-            .where((ApiKey.id == key.id) & (ApiKey.status == KeyStatus.ACTIVE))
-            .execute()
-        )
-        if not changed:
+        if not apikeys.deactivate_if_active(key, "leak_report", ip=ip, now=now,
+                                            detail="Reported as leaked through /v1/credentials/revoke; deactivated"):
             return False
-        key.status, key.deactivated_at = KeyStatus.INACTIVE, now
-        audit.record("leak_report", agency_id=key.agency_id, key=key, ip=ip,
-                     detail="Reported as leaked through /v1/credentials/revoke; deactivated")
-        if users:
-            Notification.insert_many([
-                {"user": user.id, "key": key.id, "kind": Notification.LEAK_REPORT, "period_start": now,
-                 "message": message(key), "created_at": now}
-                for user in users
-            ]).execute()
+        Notification.deliver(key, Notification.LEAK_REPORT, users, message(key), now, period_start=now)
     return True

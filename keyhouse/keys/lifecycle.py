@@ -107,15 +107,16 @@ class Rule:
         passed = [days for days, at in self.expiry_warning_times(key) if at <= now]
         return passed[-1] if passed else None
 
-    def end_due_at(self, key, now):
-        """When `key` ends if nobody uses it: its expiry date when that governs, else its inactivity deletion."""
-        return key.valid_until if self.expiry_governs(key) else self.deletion_due_at(key, now)
-
     def first_end(self, key, now):
-        """Which end comes first for a live key: ("expiry" or "inactivity", when) as things stand at `now`."""
+        """Which end comes first for a live key if nobody uses it: ("expiry", its expiry date) when
+        that governs, else ("inactivity", its deletion), as things stand at `now`."""
         if self.expiry_governs(key):
             return "expiry", key.valid_until
         return "inactivity", self.deletion_due_at(key, now)
+
+    def end_due_at(self, key, now):
+        """When `key` ends if nobody uses it (first_end's time)."""
+        return self.first_end(key, now)[1]
 
     def deletion_due_at(self, key, now):
         """When `key` will be deleted if nobody uses it, as things stand at `now`.

@@ -293,18 +293,34 @@ class CutOver:
     can_stop: bool
 
 
-def cut_over(key, now):
-    """The CutOver of `key` while it is a rolled key in its grace period, else None."""
-    if key.expires_at is None or not key.is_live or key.replaced_by_id is None:
-        return None
-    rolled_at = ApiKey.select(ApiKey.created_at).where(ApiKey.id == key.replaced_by_id).scalar() or now
-    still = top_callers(key, since=rolled_at)
-    calls = [caller.last_seen for caller in still]
-    if key.last_used_at and key.last_used_at >= rolled_at:
-        calls.append(key.last_used_at)
-    last_call = max(calls, default=None)
-    quiet_since = last_call or rolled_at
-    return CutOver(rolled_at, still, last_call, now - quiet_since >= QUIET_BEFORE_STOP)
+def cut_overs(keys, now):
+    """{key id: CutOver} for those of `keys` that are rolled keys in their grace period: two
+    queries for all of them (their replacements' creation, and their callers since)."""
+    rolled = [key for key in keys if key.expires_at is not None and key.is_live and key.replaced_by_id is not None]
+    if not rolled:
+        return {}
+    created = dict(
+        ApiKey.select(ApiKey.id, ApiKey.created_at).where(ApiKey.id.in_([key.replaced_by_id for key in rolled])).tuples()
+    )
+    rolled_at = {key.id: created.get(key.replaced_by_id) or now for key in rolled}
+    still = collections.defaultdict(list)  # {key id: its callers since the roll, most requests first}
+    callers = (
+        KeyCaller.select()
+        .where(KeyCaller.key.in_(list(rolled_at)) & (KeyCaller.last_seen >= min(rolled_at.values())))
+        .order_by(KeyCaller.requests.desc(), KeyCaller.last_seen.desc())
+    )
+    for caller in callers:
+        if caller.last_seen >= rolled_at[caller.key_id] and len(still[caller.key_id]) < TOP_CALLERS:
+            still[caller.key_id].append(caller)
+    found = {}
+    for key in rolled:
+        since = rolled_at[key.id]
+        calls = [caller.last_seen for caller in still[key.id]]
+        if key.last_used_at and key.last_used_at >= since:
+            calls.append(key.last_used_at)
+        last_call = max(calls, default=None)
+        found[key.id] = CutOver(since, still[key.id], last_call, now - (last_call or since) >= QUIET_BEFORE_STOP)
+    return found
 
 
 def name_caller(key, caller_id, name):

@@ -185,7 +185,8 @@ class ApiKey(BaseModel):
 
     @classmethod
     def listing(cls, agency_id, location_ids=None, name_filter=""):
-        """Live keys for the keys screen, most recently used first.
+        """Live keys for the keys screen, unordered: keyhouse.web.paging walks them in
+        `listing_order` (most recently used first).
 
         `location_ids` None lists the agency keys; a collection lists those
         locations' keys (one location: `==`, so the index's order serves it).
@@ -206,15 +207,12 @@ class ApiKey(BaseModel):
                         .limit(COUNT_CAP + 1).tuples()]
             where &= cls.id.in_(matching) if len(matching) <= COUNT_CAP else name_matches
         where &= cls.status.in_(KeyStatus.LIVE)
-        query = (
+        return (
             cls.select(cls, Location, User)
             .join(Location, JOIN.LEFT_OUTER, on=(cls.location == Location.id))
             .switch(cls)
             .join(User, JOIN.LEFT_OUTER, on=(cls.created_by == User.id))
             .where(where)
-        )
-        return query.order_by(
-            cls.last_used_at.desc(nulls="LAST"), cls.created_at.desc(), cls.id.desc()
         )
 
 # The sweep: keys never looked at, in clock order. PostgreSQL's planner picks this

@@ -75,6 +75,22 @@ class WebhookEndpoint(BaseModel):
     def event_list(self):
         return self.events.split()
 
+    @classmethod
+    def live(cls):
+        """Endpoints not deleted."""
+        return cls.select().where(cls.deleted_at.is_null())
+
+    @classmethod
+    def listening(cls, agency_id, location_id, event_type):
+        """The agency's enabled endpoints that want `event_type` about a key of `location_id`
+        (None: an agency key, which only endpoints for every location hear)."""
+        return cls.live().where(
+            (cls.agency == agency_id)
+            & cls.enabled
+            & cls.events.contains(event_type)
+            & (cls.location.is_null() | (cls.location == location_id))
+        )
+
 
 class WebhookDelivery(BaseModel):
     """One message for one endpoint; its `msg_id` is the `webhook-id` of every attempt (and resend)."""

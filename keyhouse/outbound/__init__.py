@@ -27,23 +27,16 @@ def owes(action, agency_id, key):
     One indexed query at most, so that events nobody listens to cost no job."""
     from keyhouse.models import WebhookEndpoint
 
-    from . import events
+    from . import email, events
 
     if key is None:
         return False
-    if action in events.EMAIL_KINDS and current_app.config.get("SMTP_HOST"):
+    if action in events.EMAIL_KINDS and email.enabled():
         return True
     event_type = events.WEBHOOK_EVENTS.get(action)
     if event_type is None:
         return False
-    endpoints = WebhookEndpoint.select(WebhookEndpoint.id).where(
-        (WebhookEndpoint.agency == agency_id)
-        & WebhookEndpoint.enabled
-        & WebhookEndpoint.deleted_at.is_null()
-        & WebhookEndpoint.events.contains(event_type)
-        & (WebhookEndpoint.location.is_null() | (WebhookEndpoint.location == key.location_id))
-    )
-    return endpoints.exists()
+    return WebhookEndpoint.listening(agency_id, key.location_id, event_type).exists()
 
 
 def announce(event):

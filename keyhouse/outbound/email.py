@@ -51,10 +51,18 @@ def choices(user):
     return {event: chosen.get(event, default) for event, _, default in events()}
 
 
-def wants(user, event):
+def wanted(notifications):
+    """Ids of the `notifications` whose users want them by e-mail (their choices over the
+    defaults; an event with no choice on the page, e.g. a leak report, is wanted): one query."""
     defaults = {name: default for name, _, default in events()}
-    row = EmailChoice.get_or_none((EmailChoice.user == user.id) & (EmailChoice.event == event))
-    return row.enabled if row is not None else defaults.get(event, True)
+    saved = {
+        (row.user_id, row.event): row.enabled
+        for row in EmailChoice.select().where(EmailChoice.user.in_({n.user_id for n in notifications}))
+    }
+    return {
+        n.id for n in notifications
+        if saved.get((n.user_id, event_of(n)), defaults.get(event_of(n), True))
+    }
 
 
 def save_choices(user, enabled):
@@ -119,7 +127,7 @@ def compose(notification):
 
 
 def last_caller(key):
-    """The key's last successful use as the key row keeps it (there is no per-caller history yet)."""
+    """The key's last successful use as the key row keeps it (its callers are on the key's page, linked)."""
     if key.last_used_at is None:
         return "never used"
     caller = f"{key.last_used_at:%Y-%m-%d %H:%M} UTC"

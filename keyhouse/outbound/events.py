@@ -4,6 +4,7 @@ One table: every present and future audit action that should leave Keyhouse is
 named here, and nowhere else.
 """
 
+from keyhouse.crm.shapes import iso
 from keyhouse.models import Notification
 
 # audit action -> webhook event type
@@ -42,10 +43,6 @@ EMAIL_KINDS = {
 }
 
 
-def iso(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z" if moment else None
-
-
 def key_data(key):
     """What a webhook says about a key: never its plaintext, digest or hint."""
     return {
@@ -53,7 +50,7 @@ def key_data(key):
         "name": key.name,
         "kind": key.kind,
         "status": key.status,
-        "scopes": key.scopes.split(),
+        "scopes": key.scope_list,
         "locationId": key.location.api_id if key.location_id else None,
         "locationName": key.location.name if key.location_id else None,
         "createdAt": iso(key.created_at),

@@ -164,11 +164,7 @@ def post(url, headers, body, *, allow_private=False, timeout=10):
 
 def endpoints_of(agency_id):
     """The agency's endpoints (not deleted), oldest first."""
-    return (
-        WebhookEndpoint.select()
-        .where((WebhookEndpoint.agency == agency_id) & WebhookEndpoint.deleted_at.is_null())
-        .order_by(WebhookEndpoint.id)
-    )
+    return WebhookEndpoint.live().where(WebhookEndpoint.agency == agency_id).order_by(WebhookEndpoint.id)
 
 
 def _audit(action, endpoint, actor, ip):
