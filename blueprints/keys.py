@@ -468,7 +468,7 @@ ACTIVITY_IDS_MAX = 2 * PAGE_SIZE  # the rows of both lists
 @bp.route("/activity")
 def activity():
     """The last use and usage numbers of the listed keys (`ids`), as out-of-band swaps: the lists poll it."""
-    ids = [int(part) for part in request.args.get("ids", "").split(",") if part.isdigit() and len(part) < 10]
+    ids = [key_id for key_id in map(small_int, request.args.get("ids", "").split(",")) if key_id is not None]
     keys = list(ApiKey.select().where(
         ApiKey.id.in_(ids[:ACTIVITY_IDS_MAX]) & (ApiKey.agency == current_user.agency_id)
         & ApiKey.status.in_(KeyStatus.LIVE)

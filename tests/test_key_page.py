@@ -183,3 +183,21 @@ def test_stop_the_old_key_is_offered_after_an_hour_without_calls_and_ends_the_gr
     assert screen.post(f"/settings/api-keys/{new.id}/stop-old").status_code == 404
     assert as_user("south.user@acme.test").post(f"/settings/api-keys/{new.id}/stop-old").status_code == 404
     assert ApiKey.get_by_id(new.id).status == KeyStatus.ACTIVE
+
+
+def test_the_activity_poll_ignores_ids_that_are_no_numbers(as_user, tenants):
+    key, _ = apikeys.create(agency_id=tenants.acme.id, name="Poller")
+    screen = as_user("admin@acme.test")
+    for ids in ("²", "1²,x", "-1", "٣"):  # digits to str.isdigit, but no int() of them
+        response = screen.client.get("/settings/api-keys/activity", query_string={"ids": f"{ids},{key.id}"})
+        assert response.status_code == 200
+        assert f'id="activity-{key.id}"' in response.get_data(as_text=True)
+
+
+def test_a_key_page_says_when_its_expiry_date_comes_first(app, as_user, tenants):
+    with app.app_context():  # the lifecycle rule is the app's
+        key, _ = apikeys.create(agency_id=tenants.acme.id, name="Short lived",
+                                valid_until=utcnow() + datetime.timedelta(days=10) - datetime.timedelta(hours=1))
+    page = page_of(as_user("admin@acme.test"), key)
+    assert "Expires in 10 days" in page  # as its row in the list says
+    assert "unless used" not in page
