@@ -12,6 +12,28 @@ from keyhouse.models import db, open_database, use_database
 from keyhouse.web import filters, layout, observe, security
 
 
+class Keyhouse(Flask):
+    """Flask, asking once per function whether it is a coroutine.
+
+    Flask's ensure_sync asks inspect on every call, about fifteen times a request
+    (each hook, signal receiver and view); Keyhouse has no async functions, but
+    should one come, it is still wrapped.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._synced = {}
+
+    def ensure_sync(self, func):
+        try:
+            return self._synced[func]
+        except KeyError:
+            synced = self._synced[func] = super().ensure_sync(func)
+            return synced
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+
+
 def create_app(test_config=None):
     """Build the app from the environment; `test_config` overrides any setting."""
     settings = config.from_environment()
@@ -22,7 +44,7 @@ def create_app(test_config=None):
             "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
 
-    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app = Keyhouse(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     os.makedirs(app.instance_path, exist_ok=True)
 

@@ -57,9 +57,12 @@ def readyz():
     return jsonify(body), 503 if down else 200
 
 
+_HEALTH_ENDPOINTS = frozenset({f"{bp.name}.healthz", f"{bp.name}.readyz"})
+
+
 def _answer_first():
     """Serve the health views ahead of every other before_request hook of the app."""
-    if request.endpoint in (f"{bp.name}.healthz", f"{bp.name}.readyz"):
+    if request.endpoint in _HEALTH_ENDPOINTS:
         return current_app.view_functions[request.endpoint]()
     return None
 

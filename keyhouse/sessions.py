@@ -96,6 +96,8 @@ def load_user(user_id):
 
 def resume_remembered():
     """A browser with a remember-cookie and no session: open a session and rotate the cookie."""
+    if "HTTP_COOKIE" not in request.environ:  # an API caller, a first visit: no cookie to parse
+        return
     token = request.cookies.get(REMEMBER_COOKIE)
     if not token or "_user_id" in session:
         return

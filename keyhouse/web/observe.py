@@ -14,10 +14,10 @@ client's address and the API key's id — never the key. LOG_FORMAT picks
 import datetime
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 
 from flask import current_app, g, has_request_context, request, request_finished, request_started
 
@@ -46,19 +46,20 @@ def _incoming_id():
 
 
 def _start(sender, **extra):
-    g.request_id = _incoming_id() or uuid.uuid4().hex
+    g.request_id = _incoming_id() or os.urandom(16).hex()  # 32 hex digits, as nginx's
     g.request_started = time.perf_counter()
 
 
 def fields(response):
     """What the request's log line says, in order."""
-    key = g.get("api_key")
+    state = g._get_current_object()
+    key = getattr(state, "api_key", None)
     return {
-        "request_id": request_id(),
+        "request_id": state.request_id,
         "method": request.method,
         "path": redact(request.path),
         "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+        "duration_ms": round((time.perf_counter() - state.request_started) * 1000, 1),
         "ip": client_ip(),
         "key_id": key.id if key is not None else None,
     }
@@ -70,8 +71,9 @@ def _finish(sender, response, **extra):
     response.headers[HEADER] = g.request_id
     line = fields(response)
     log.info("request", extra={"request_fields": line})
-    route = request.url_rule.rule if request.url_rule else "(no route)"
-    metrics.record_request(route, request.method, response.status_code, line["duration_ms"] / 1000)
+    if metrics.enabled(sender):
+        route = request.url_rule.rule if request.url_rule else "(no route)"
+        metrics.record_request(route, request.method, response.status_code, line["duration_ms"] / 1000)
 
 
 class RequestFormatter(logging.Formatter):

@@ -56,8 +56,10 @@ def whole_body_or_413():
     here (kept for request.form, get_data and json_body), a body that reaches the
     limit is a 413 naming it, as one with a Content-Length over it is.
     """
+    if "HTTP_TRANSFER_ENCODING" not in request.environ:  # the common case, the cheapest test first
+        return None
     limit = request.max_content_length
-    if limit is None or request.content_length is not None or "Transfer-Encoding" not in request.headers:
+    if limit is None or request.content_length is not None:
         return None
     if len(request.get_data(cache=True)) >= limit:
         raise RequestEntityTooLarge(f"The body is larger than the limit of {limit} bytes")
@@ -66,16 +68,21 @@ def whole_body_or_413():
 
 def add_missing(response, headers):
     """Add each of `headers` the response does not carry yet (one pass: it runs on every response)."""
-    present = {name.lower() for name in response.headers.keys()}
-    response.headers.extend([(name, value) for name, value in headers.items() if name.lower() not in present])
+    present = {name.lower() for name, _ in response.headers}
+    for name, value in headers.items():
+        if name.lower() not in present:
+            response.headers.add(name, value)
 
 
-_NOT_STATIC_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+_NOT_STATIC_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store", "Vary": "HX-Request"}
+_STATIC_HEADERS = {**SECURITY_HEADERS, "Vary": "HX-Request"}
 
 
 def security_headers(response):
-    add_missing(response, _NOT_STATIC_HEADERS if request.endpoint != "static" else SECURITY_HEADERS)
-    response.vary.add("HX-Request")
+    had_vary = "Vary" in response.headers
+    add_missing(response, _NOT_STATIC_HEADERS if request.endpoint != "static" else _STATIC_HEADERS)
+    if had_vary:  # a response that varies already varies by HX-Request too
+        response.vary.add("HX-Request")
     if request.is_secure:  # over HTTPS (or behind TRUSTED_PROXY_COUNT proxies that say so): stay on HTTPS
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
