@@ -54,8 +54,12 @@ def _undo_9():  # the dashboard's indexes: migration 9 creates those missing and
     pass
 
 
+def _undo_10():  # the expiry dates' partial index
+    db.execute_sql('DROP INDEX IF EXISTS "api_key_expiry_dates"')
+
+
 # What each migration after 4 adds, taken away again: a database as version 4 left it.
-UNDO = {5: _undo_5, 6: _undo_6, 7: _undo_7, 9: _undo_9}
+UNDO = {5: _undo_5, 6: _undo_6, 7: _undo_7, 9: _undo_9, 10: _undo_10}
 
 
 def _as_version_4():

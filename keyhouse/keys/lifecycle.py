@@ -228,17 +228,16 @@ def deleted_message(key, now):
 
 
 BANNER_KEYS = 10  # keys the pending-deletion banner names; it counts the rest
-EPOCH = datetime.datetime(1970, 1, 1)  # no clock is older: a window of expiring keys only
 
 
-def _in_warning_window(user, activity_before, valid_before=None):
-    """Live keys `user` can see whose clock is older than `activity_before` (or whose expiry
-    date is before `valid_before`)."""
+def _in_warning_window(user, activity_before=None, valid_before=None):
+    """Live keys `user` can see whose clock is older than `activity_before` or whose expiry
+    date is before `valid_before` (one or both)."""
     return ApiKey.in_warning_window(
         user.agency_id,
-        activity_before,
         permissions.visible_locations(user).select(Location.id).order_by(),
         permissions.sees_agency_keys(user),
+        activity_before=activity_before,
         valid_before=valid_before,
     )
 
@@ -267,7 +266,7 @@ def pending_deletions(user, now, limit=BANNER_KEYS):
             break
         number += 1
     candidates = {key.id: key for _, _, key in soonest}
-    expiring = (_in_warning_window(user, EPOCH, _expiry_horizon(current, now))
+    expiring = (_in_warning_window(user, valid_before=_expiry_horizon(current, now))
                 .order_by(ApiKey.valid_until, ApiKey.id).limit(limit))
     candidates.update((key.id, key) for key in expiring)
     pending = [(key, current.days_until_deletion(key, now), current.first_end(key, now)[0])

@@ -1,5 +1,8 @@
 """API keys: only a digest and a display hint are ever stored."""
 
+import operator
+from functools import reduce
+
 from peewee import (
     JOIN,
     CharField,
@@ -119,16 +122,20 @@ class ApiKey(BaseModel):
         )
 
     @classmethod
-    def in_warning_window(cls, agency_id, activity_before, location_ids, agency_keys, valid_before=None):
-        """Live, unrolled keys of an agency whose clock is older than `activity_before` (or whose
-        expiry date is before `valid_before`), with their location.
+    def in_warning_window(cls, agency_id, location_ids, agency_keys, activity_before=None, valid_before=None):
+        """Live, unrolled keys of an agency whose clock is older than `activity_before` or whose
+        expiry date is before `valid_before` (give one or both), with their location.
 
         `location_ids` (a query of ids) limits the location keys; `agency_keys` says
-        whether agency keys are included.
+        whether agency keys are included. Asked for expiry dates only, the condition
+        names no clock, so the (agency, valid_until) index answers it.
         """
         visible = cls.location.in_(location_ids)
         if agency_keys:
             visible = visible | cls.location.is_null()
+        due = [condition for bound, condition in ((activity_before, cls.activity_at <= activity_before),
+                                                  (valid_before, cls.valid_until <= valid_before))
+               if bound is not None]
         return (
             cls.select(cls, Location)
             .join(Location, JOIN.LEFT_OUTER, on=(cls.location == Location.id))
@@ -136,8 +143,7 @@ class ApiKey(BaseModel):
                 (cls.agency == agency_id)
                 & cls.status.in_(KeyStatus.LIVE)
                 & cls.expires_at.is_null()
-                & ((cls.activity_at <= activity_before) | (cls.valid_until <= valid_before)
-                   if valid_before is not None else (cls.activity_at <= activity_before))
+                & reduce(operator.or_, due)
                 & visible
             )
         )
@@ -221,4 +227,11 @@ class ApiKey(BaseModel):
 # clocks and a set sweep_at go together); SQLite uses the index above.
 ApiKey.add_index(
     ApiKey.index(ApiKey.status, ApiKey.activity_at, where=ApiKey.sweep_at.is_null(), name="api_key_never_swept")
+)
+
+# The pending-deletion banner's expiry dates (in_warning_window): an agency's keys that
+# have one, soonest first. Partial: the many keys without an expiry date cost it no write.
+ApiKey.add_index(
+    ApiKey.index(ApiKey.agency, ApiKey.valid_until, where=ApiKey.valid_until.is_null(False),
+                 name="api_key_expiry_dates")
 )

@@ -97,6 +97,12 @@ OBSOLETE_INDEXES_9 = (
 )
 
 
+def _expiry_date_index(migrator):  # version 10: the banner's soonest expiry dates at scale
+    from .keys import ApiKey
+
+    ApiKey._schema.create_indexes(safe=True)  # api_key_expiry_dates, a partial index (keys with an expiry date)
+
+
 # (version, description, function(migrator)); append, never edit or reorder.
 MIGRATIONS = [
     (1, "initial schema", _initial),
@@ -107,6 +113,7 @@ MIGRATIONS = [
     (6, "key expiry dates, IP allowlists and the agency's key lifetime policy", _key_rules),
     (7, "e-mail choices and deliveries, webhook endpoints, deliveries and attempts", _email_and_webhooks),
     (9, "indexes for the keys screen, the pending-deletion banner and the audit log", _dashboard_indexes),
+    (10, "an index of the keys' expiry dates for the pending-deletion banner", _expiry_date_index),
 ]
 
 LATEST = MIGRATIONS[-1][0]
