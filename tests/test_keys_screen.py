@@ -406,6 +406,19 @@ def test_filter_by_name_and_location(as_user, tenants):
     assert "have “nothing-like-this” in their name" in html
 
 
+def test_name_filter_ignores_case_and_takes_percent_and_underscore_literally(as_user, tenants):
+    apikeys.create(agency_id=tenants.acme.id, name="Promo 50%_OFF sync")
+    apikeys.create(agency_id=tenants.acme.id, name="Promo 50a-off sync")
+    apikeys.create(agency_id=tenants.acme.id, name="Back\\slash hook")
+    screen = as_user("admin@acme.test")
+    html = screen.page(q="50%_off")
+    assert "Promo 50%_OFF sync" in html and "Promo 50a-off sync" not in html
+    html = screen.page(q="_")
+    assert "Promo 50%_OFF sync" in html and "Promo 50a-off sync" not in html and "Back\\slash hook" not in html
+    html = screen.page(q="K\\S")
+    assert "Back\\slash hook" in html and "Promo" not in html
+
+
 def test_list_pages_fifty_at_a_time(as_user, tenants):
     for number in range(51):
         apikeys.create(agency_id=tenants.acme.id, name=f"Key {number:02d}")

@@ -14,7 +14,7 @@ from peewee import (
 
 from keyhouse.keys.scopes import DEFAULT_SCOPES, OPT_IN
 
-from .base import COUNT_CAP, BaseModel, utcnow
+from .base import COUNT_CAP, BaseModel, folded_contains, utcnow
 from .tenancy import Agency, Location, User
 
 
@@ -208,7 +208,7 @@ class ApiKey(BaseModel):
             # One pass over the index (it holds the names) for the matching ids. Up to
             # COUNT_CAP of them, the list narrows every later query to those rows; beyond,
             # matches are common enough that walking the list's order finds a page at once.
-            name_matches = fn.LOWER(cls.name).contains(name_filter.lower())
+            name_matches = folded_contains(cls.name, name_filter)
             matching = [key_id for key_id, in cls.select(cls.id).where(where & name_matches)
                         .limit(COUNT_CAP + 1).tuples()]
             where &= cls.id.in_(matching) if len(matching) <= COUNT_CAP else name_matches
