@@ -145,10 +145,10 @@ def seed(key_count, event_count):
                            FormSubmission.name, FormSubmission.email, FormSubmission.created_at],
           [(f"benchsubmit{n:09d}", place.id, forms[n % 10].id, cid, f"Contact {n}", f"c{n}@bench.test", moment(n))
            for n, cid in enumerate(contact_ids)])
-    _bulk(LinkClick, [LinkClick.link, LinkClick.contact, LinkClick.created_at],
-          [(links[n % 10].id, cid, moment(n)) for n, cid in enumerate(contact_ids)])
-    _bulk(Enrollment, [Enrollment.contact, Enrollment.workflow, Enrollment.created_at],
-          [(cid, workflows[n % 10].id, moment(n)) for n, cid in enumerate(contact_ids)])
+    _bulk(LinkClick, [LinkClick.link, LinkClick.location, LinkClick.contact, LinkClick.created_at],
+          [(links[n % 10].id, place.id, cid, moment(n)) for n, cid in enumerate(contact_ids)])
+    _bulk(Enrollment, [Enrollment.contact, Enrollment.workflow, Enrollment.location, Enrollment.created_at],
+          [(cid, workflows[n % 10].id, place.id, moment(n)) for n, cid in enumerate(contact_ids)])
     # What autovacuum does soon after such a load on PostgreSQL (statistics, the visibility map
     # that lets the name filter read the index alone); SQLite's ANALYZE fills sqlite_stat1.
     db.execute_sql("ANALYZE" if isinstance(db.obj, SqliteDatabase) else "VACUUM ANALYZE")

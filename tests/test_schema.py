@@ -1,7 +1,7 @@
 """The migration path: a new database is created whole, an old one is moved forward."""
 
 from peewee import TextField
-from playhouse.migrate import migrate
+from playhouse.migrate import SqliteMigrator, migrate
 
 from keyhouse.models import db, schema
 
@@ -58,8 +58,17 @@ def _undo_10():  # the expiry dates' partial index
     db.execute_sql('DROP INDEX IF EXISTS "api_key_expiry_dates"')
 
 
+def _undo_11():  # the copied location of clicks and enrollments, with its indexes
+    migrator = schema._migrator()
+    # SQLite's own DROP COLUMN refuses a column a foreign key names: peewee's legacy way copies the table.
+    legacy = {"legacy": True} if isinstance(migrator, SqliteMigrator) else {}
+    for table in ("link_click", "enrollment"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{table}_location_id_created_at_id"')
+        migrate(migrator.drop_column(table, "location_id", **legacy))
+
+
 # What each migration after 4 adds, taken away again: a database as version 4 left it.
-UNDO = {5: _undo_5, 6: _undo_6, 7: _undo_7, 9: _undo_9, 10: _undo_10}
+UNDO = {5: _undo_5, 6: _undo_6, 7: _undo_7, 9: _undo_9, 10: _undo_10, 11: _undo_11}
 
 
 def _as_version_4():
@@ -115,3 +124,26 @@ def test_a_version_3_database_gains_the_sign_in_table(app):
         assert "applied 4: sign-ins table" in schema.upgrade()
         assert SignIn.table_exists()
         assert schema.current_version() == schema.LATEST
+
+
+def test_version_11_gives_the_clicks_and_enrollments_made_before_it_their_location(app, tenants):
+    """The activity page lists a location's clicks and enrollments by their own location column:
+    rows made before the column existed get it from their link and workflow."""
+    from keyhouse.crm import actions
+    from keyhouse.models import Contact, Enrollment, LinkClick, TriggerLink, Workflow
+
+    with db.connection_context():
+        link = TriggerLink.create(location=tenants.north.id, name="Spring offer", redirect_to="https://example.com/")
+        workflow = Workflow.create(location=tenants.north.id, name="Welcome")
+        contact = Contact.create(location=tenants.north.id, name="Ana Lima")
+        click = actions.record_click(link, contact.id)
+        enrollment = actions.enroll(contact, workflow)
+        elsewhere = TriggerLink.create(location=tenants.south.id, name="Gym day", redirect_to="https://example.com/")
+        actions.record_click(elsewhere)
+        _undo_11()
+        schema.SchemaVersion.update(version=10).execute()
+
+        assert schema.upgrade() == [f"applied 11: {schema.MIGRATIONS[-1][1]}"]
+        assert [row.id for row in LinkClick.recent(tenants.north)] == [click.id]
+        assert [row.id for row in Enrollment.recent(tenants.north)] == [enrollment.id]
+        assert LinkClick.select().where(LinkClick.location.is_null()).count() == 0

@@ -172,7 +172,8 @@ def enroll(contact, workflow, event_start_time=None):
     pair = (Enrollment.contact == contact) & (Enrollment.workflow == workflow)
     with db.atomic():
         (
-            Enrollment.insert(contact=contact, workflow=workflow, event_start_time=event_start_time)
+            Enrollment.insert(contact=contact, workflow=workflow, location=workflow.location_id,
+                              event_start_time=event_start_time)
             .on_conflict(
                 conflict_target=[Enrollment.contact, Enrollment.workflow],
                 update={Enrollment.event_start_time: event_start_time},
@@ -330,7 +331,7 @@ def record_click(link, contact_id=None, ip=None):
     """A click on a trigger link; the contact counts only when it is the link's location's."""
     contact = Contact.find(link.location_id, contact_id) if contact_id else None
     with db.atomic():
-        return LinkClick.create(link=link, contact=contact, ip=ip)
+        return LinkClick.create(link=link, location=link.location_id, contact=contact, ip=ip)
 
 
 # --- forms --------------------------------------------------------------------------

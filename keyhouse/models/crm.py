@@ -179,11 +179,14 @@ class Enrollment(BaseModel):
     id = AutoField()
     contact = ForeignKeyField(Contact, backref="enrollments", on_delete="CASCADE")
     workflow = ForeignKeyField(Workflow, backref="enrollments", on_delete="CASCADE")
+    # The workflow's location, copied (a workflow never moves): a location's latest
+    # enrollments are one walk of (location, created_at, id), not a sort of all of them.
+    location = ForeignKeyField(Location, null=True, backref="+", on_delete="CASCADE", index=False)
     event_start_time = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("contact", "workflow"), True),)
+        indexes = ((("contact", "workflow"), True), (("location", "created_at", "id"), False))
 
     @classmethod
     def recent(cls, location):
@@ -191,7 +194,7 @@ class Enrollment(BaseModel):
         return (
             cls.select(cls, Contact, Workflow)
             .join(Contact).switch(cls).join(Workflow)
-            .where(Workflow.location == location)
+            .where(cls.location == location)
             .order_by(cls.created_at.desc(), cls.id.desc())
             .limit(RECENT)
         )
@@ -251,11 +254,14 @@ class LinkClick(BaseModel):
     id = AutoField()
     link = ForeignKeyField(TriggerLink, backref="clicks", on_delete="CASCADE")
     contact = ForeignKeyField(Contact, null=True, backref="link_clicks", on_delete="SET NULL")
+    # The link's location, copied (a link never moves): a location's latest clicks
+    # are one walk of (location, created_at, id), not a sort of all of them.
+    location = ForeignKeyField(Location, null=True, backref="+", on_delete="CASCADE", index=False)
     ip = CharField(max_length=45, null=True)
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("link", "created_at"), False),)
+        indexes = ((("link", "created_at"), False), (("location", "created_at", "id"), False))
 
     @classmethod
     def recent(cls, location):
@@ -263,7 +269,7 @@ class LinkClick(BaseModel):
         return (
             cls.select(cls, TriggerLink, Contact)
             .join(TriggerLink).switch(cls).join(Contact, JOIN.LEFT_OUTER)
-            .where(TriggerLink.location == location)
+            .where(cls.location == location)
             .order_by(cls.created_at.desc(), cls.id.desc())
             .limit(RECENT)
         )
