@@ -17,8 +17,11 @@ class Keyhouse(Flask):
 
     Flask's ensure_sync asks inspect on every call, about fifteen times a request
     (each hook, signal receiver and view); Keyhouse has no async functions, but
-    should one come, it is still wrapped.
+    should one come, it is still wrapped. The answers kept are bounded: a callable
+    made afresh per request (a class-based view's bound method) must not pile up.
     """
+
+    SYNCED_MAX = 512
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,7 +31,9 @@ class Keyhouse(Flask):
         try:
             return self._synced[func]
         except KeyError:
-            synced = self._synced[func] = super().ensure_sync(func)
+            synced = super().ensure_sync(func)
+            if len(self._synced) < self.SYNCED_MAX:
+                self._synced[func] = synced
             return synced
         except TypeError:  # an unhashable callable
             return super().ensure_sync(func)

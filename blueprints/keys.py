@@ -99,9 +99,9 @@ class Row:
     linked: bool = False  # the key a link pointed at: its row is marked and scrolled to
 
 
-def row_of(key, managed=None, now=None, linked=False, requests=None):
+def row_of(key, now=None, requests=None):
     """The Row of one key for the signed-in user (see _rows)."""
-    return _rows([key], managed, now or utcnow(), key.id if linked else None, requests)[0]
+    return _rows([key], None, now or utcnow(), requests=requests)[0]
 
 
 def _usage_since(now):

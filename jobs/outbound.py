@@ -114,7 +114,7 @@ def _create_email_deliveries(event, key):
     if kinds is None or not email.enabled():
         return []
     notifications = (
-        Notification.select(Notification, User)
+        Notification.select(Notification)  # the user's membership is a condition; only user_id is read
         .join(User)
         .where(
             (Notification.key == key.id)

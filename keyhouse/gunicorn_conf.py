@@ -33,11 +33,15 @@ from gunicorn.glogging import Logger
 # code, not the master's copy of the old one (tests/test_gunicorn.py checks).
 
 
+_redact_keys = None
+
+
 def redact(text):
     """keyhouse.keys.tokens.redact, imported when first used: in a worker, not the master."""
-    from keyhouse.keys.tokens import redact as redact_keys
-
-    return redact_keys(text)
+    global _redact_keys
+    if _redact_keys is None:
+        from keyhouse.keys.tokens import redact as _redact_keys
+    return _redact_keys(text)
 
 
 def _int_env(name, default):

@@ -23,7 +23,7 @@ import logging
 import os
 import time
 
-from flask import current_app
+from flask import current_app, request
 from redis.exceptions import RedisError
 
 log = logging.getLogger("keyhouse.metrics")
@@ -60,9 +60,11 @@ def web():
     return _web
 
 
-def record_request(route, method, status, seconds):
-    if enabled():
+def record_request(app, status, seconds):
+    """Count the answered request of this request context, by its route, method and `status`."""
+    if enabled(app):  # first: the route and method are read only while metrics are on
         metrics = web()
+        route, method = request.url_rule.rule if request.url_rule else "(no route)", request.method
         metrics.requests.labels(route, method, str(status)).inc()
         metrics.latency.labels(route, method).observe(seconds)
 

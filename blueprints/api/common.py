@@ -44,22 +44,22 @@ def _bearer_token():
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def _unauthorized(problem):
+def _unauthorized(problem, token):
     """401 with the contract's body and RFC 6750's challenge (error="invalid_token" for a key that was sent)."""
     challenge = 'Bearer realm="Keyhouse"'
-    if problem != apikeys.Authentication.MALFORMED or _bearer_token():
+    if problem != apikeys.Authentication.MALFORMED or token:
         challenge += ', error="invalid_token"'
     return ApiError(401, AUTH_MESSAGES[problem], {"WWW-Authenticate": challenge})
 
 
-def _refuse(problem, key):
+def _refuse(problem, key, token):
     """Count a failed authentication; log and count per IP a well-formed one (never the token); answer 401."""
     metrics.record_auth_failure(problem)
     if problem == apikeys.Authentication.MALFORMED:
         # Refused without touching the database or Redis, and with no line of its own
         # (the request's line says 401): a malformed token cannot match a key, so it
         # is no guess worth counting.
-        raise _unauthorized(problem)
+        raise _unauthorized(problem, token)
     ip = client_ip()
     log.warning(
         "API authentication failed: %s, %s %s from %s%s",
@@ -75,7 +75,7 @@ def _refuse(problem, key):
                 "auth_failures", agency_id=key.agency_id, key=key, ip=ip,
                 detail=f"{failures} failed API requests from {ip} in {ratelimit.API_AUTH_FAILURES.seconds // 60} minutes",
             )
-    raise _unauthorized(problem)
+    raise _unauthorized(problem, token)
 
 
 def authenticate():
@@ -83,7 +83,7 @@ def authenticate():
     token = _bearer_token()
     result = apikeys.authenticate(token) if token else apikeys.Authentication(None, apikeys.Authentication.MALFORMED)
     if result.problem:
-        _refuse(result.problem, result.key)
+        _refuse(result.problem, result.key, token)
     g.api_key = result.key
     return result.key
 

@@ -236,12 +236,12 @@ def requests_since(key_ids, since):
     return {key_id: int(total or 0) for key_id, total in query.tuples()}
 
 
-def top_callers(key, limit=TOP_CALLERS, since=None):
-    """A key's callers, most requests first (only those seen from `since`, if given)."""
-    query = KeyCaller.select().where(KeyCaller.key == key.id)
-    if since is not None:
-        query = query.where(KeyCaller.last_seen >= since)
-    return list(query.order_by(KeyCaller.requests.desc(), KeyCaller.last_seen.desc()).limit(limit))
+CALLER_ORDER = (KeyCaller.requests.desc(), KeyCaller.last_seen.desc())  # most requests first
+
+
+def top_callers(key):
+    """A key's TOP_CALLERS callers, most requests first."""
+    return list(KeyCaller.select().where(KeyCaller.key == key.id).order_by(*CALLER_ORDER).limit(TOP_CALLERS))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -307,7 +307,7 @@ def cut_overs(keys, now):
     callers = (
         KeyCaller.select()
         .where(KeyCaller.key.in_(list(rolled_at)) & (KeyCaller.last_seen >= min(rolled_at.values())))
-        .order_by(KeyCaller.requests.desc(), KeyCaller.last_seen.desc())
+        .order_by(*CALLER_ORDER)
     )
     for caller in callers:
         if caller.last_seen >= rolled_at[caller.key_id] and len(still[caller.key_id]) < TOP_CALLERS:

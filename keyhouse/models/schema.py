@@ -72,9 +72,6 @@ def _dashboard_indexes(migrator):  # version 9: the keys screen, the banner and 
     from .activity import AuditEvent
     from .keys import ApiKey
 
-    if not isinstance(db.obj, SqliteDatabase):
-        # Building an index over millions of audit events outlasts the 30 s a request may take.
-        db.execute_sql("SET LOCAL statement_timeout = 0")
     # The indexes these models declare that the database lacks (CREATE INDEX IF NOT EXISTS):
     # ApiKey's listing and clock order per agency, AuditEvent's log by id with each filter ...
     for model in (ApiKey, AuditEvent):
@@ -106,8 +103,6 @@ def _expiry_date_index(migrator):  # version 10: the banner's soonest expiry dat
 def _activity_locations(migrator):  # version 11: a location's latest clicks and enrollments from an index
     from .crm import Enrollment, LinkClick
 
-    if not isinstance(db.obj, SqliteDatabase):
-        db.execute_sql("SET LOCAL statement_timeout = 0")  # a copy over millions of rows outlasts a request's 30 s
     present = {(table, column.name) for table in ("link_click", "enrollment") for column in db.get_columns(table)}
     migrate(*(migrator.add_column(table, "location_id", model.location)
               for table, model in (("link_click", LinkClick), ("enrollment", Enrollment))
@@ -160,6 +155,10 @@ def upgrade():
             db.create_tables([SchemaVersion, *ALL_MODELS])
             SchemaVersion.create(version=LATEST)
             return [f"created schema version {LATEST}"]
+        if version < LATEST and not isinstance(db.obj, SqliteDatabase):
+            # An index built or a column filled over millions of rows outlasts the 30 s a
+            # request's statement may take; SET LOCAL ends with this transaction.
+            db.execute_sql("SET LOCAL statement_timeout = 0")
         for number, description, migrate in MIGRATIONS:
             if number > version:
                 migrate(_migrator())

@@ -71,9 +71,7 @@ def _finish(sender, response, **extra):
     response.headers[HEADER] = g.request_id
     line = fields(response)
     log.info("request", extra={"request_fields": line})
-    if metrics.enabled(sender):
-        route = request.url_rule.rule if request.url_rule else "(no route)"
-        metrics.record_request(route, request.method, response.status_code, line["duration_ms"] / 1000)
+    metrics.record_request(sender, response.status_code, line["duration_ms"] / 1000)
 
 
 class RequestFormatter(logging.Formatter):

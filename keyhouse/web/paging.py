@@ -2,7 +2,7 @@
 
 A list's order is one or more segments shown one after the other, each a pair
 (condition or None, columns): the columns order the segment's rows newest
-first (all descending, the last one unique). `ApiKey.LISTING_ORDER` has two: the keys used at some
+first (all descending, the last one unique). `ApiKey.listing_order()` has two: the keys used at some
 point, by last use, then those never used, by creation; the audit log has one,
 by id. Each column's index answers a page by walking from where the previous
 one stopped, so page 10,000 costs what page 1 costs.
@@ -24,7 +24,7 @@ import datetime
 import math
 
 from flask import request
-from peewee import SQL, DateTimeField
+from peewee import DateTimeField
 
 from keyhouse.models import COUNT_CAP, bounded_count
 
@@ -44,9 +44,9 @@ class Cursor:
         return SEPARATOR.join(parts)
 
 
-def count_label(total, cap=COUNT_CAP):
+def count_label(total):
     """"1,000+" beyond the cap, else the exact number with thousands separators."""
-    return f"{cap:,}+" if total > cap else f"{total:,}"
+    return f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
 
 
 def decode(text, order):
@@ -142,7 +142,7 @@ class Pager:
         for index in self._segments(cursor, forward):
             query = self._segment_query(index, cursor, forward, inclusive)
             if skip:
-                available = query.select(SQL("1")).limit(skip).count()
+                available = bounded_count(query, skip - 1)
                 if available < skip:
                     skip -= available
                     continue
@@ -153,12 +153,12 @@ class Pager:
                 break
         return found
 
-    def _count(self, cursor=None, forward=True, cap=COUNT_CAP):
-        """Rows from `cursor` on (or before it), counted up to `cap` + 1."""
+    def _count(self, cursor=None, forward=True):
+        """Rows from `cursor` on (or before it), counted up to COUNT_CAP + 1."""
         total = 0
         for index in self._segments(cursor, forward):
-            total += bounded_count(self._segment_query(index, cursor, forward, False), cap - total)
-            if total > cap:
+            total += bounded_count(self._segment_query(index, cursor, forward, False), COUNT_CAP - total)
+            if total > COUNT_CAP:
                 break
         return total
 
